@@ -1,0 +1,116 @@
+"""Run a plan: build the generator chain, and take it all down afterwards.
+
+The engine is kept apart from the plan. It turns a tuple of steps into nested
+iterators, hands each step that asks for it the run's :class:`RunContext`, and
+guarantees that when the run ends — exhausted, stopped early, failed or
+interrupted — every stage is closed, so files and sockets are released at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from .context import RunContext
+from .errors import CorruptFileError, ParseError
+from .plan import Step
+
+__all__ = ["execute", "RunReport"]
+
+
+@dataclass
+class RunReport:
+    """What the latest run of a Stream did: rejects, time, whether it ran to the end."""
+
+    rejected: dict[str, int] = field(default_factory=dict)
+    first_reject: Any = None
+    seconds: float = 0.0
+    completed: bool = False
+
+    def __str__(self) -> str:
+        state = "completed" if self.completed else "stopped early"
+        rejected = sum(self.rejected.values())
+        return f"{state} in {self.seconds:.3f} s, {rejected:,} rejected"
+
+
+def _needs_origin(steps: Sequence[Step]) -> bool:
+    return any(s.rejects or s.needs_origin for s in steps)
+
+
+def build(steps: Sequence[Step], ctx: RunContext) -> tuple[Iterator[Any], list[Any]]:
+    """Chain the steps' iterators; return the last one and all of them."""
+    ctx.track = _needs_origin(steps)
+    stages: list[Any] = []
+    it: Any = None
+    try:
+        for step in steps:
+            it = step.call(it, ctx)
+            stages.append(it)
+    except BaseException:
+        close_all(stages)
+        raise
+    return it, stages
+
+
+def close_all(stages: list[Any]) -> None:
+    """Close every stage, downstream first, even if some close() fails."""
+    error: BaseException | None = None
+    for stage in reversed(stages):
+        close = getattr(stage, "close", None)
+        if close is None:
+            continue
+        try:
+            close()
+        except BaseException as exc:
+            error = error or exc
+    if error is not None:
+        raise error
+
+
+def _note_origin(exc: BaseException, ctx: RunContext) -> None:
+    if isinstance(exc, (ParseError, CorruptFileError)) or not hasattr(exc, "add_note"):
+        return
+    path, lineno = ctx.origin()
+    if lineno is None:
+        return
+    where = f"{path}:{lineno}" if path else f"item {lineno}"
+    exc.add_note(f"streamql: raised while the query was at {where}")
+
+
+@contextmanager
+def running(
+    steps: Sequence[Step],
+    report: RunReport,
+    *,
+    ctx: RunContext | None = None,
+    stacklevel: int = 6,
+) -> Iterator[Iterator[Any]]:
+    """Build the plan's chain for the ``with`` block; close it all when the block ends.
+
+    Terminals consume the chain directly, with no extra generator per item.
+    """
+    ctx = ctx or RunContext()
+    start = time.perf_counter()
+    report.completed, report.rejected, report.first_reject = False, {}, None
+    top, stages = build(steps, ctx)
+    try:
+        yield top
+        report.completed = True
+    except Exception as exc:
+        _note_origin(exc, ctx)
+        raise
+    finally:
+        report.rejected = dict(ctx.rejected)
+        report.first_reject = ctx.first_reject
+        report.seconds = time.perf_counter() - start
+        close_all(stages)
+    ctx.warn(stacklevel=stacklevel)
+
+
+def execute(steps: Sequence[Step], report: RunReport) -> Iterator[Any]:
+    """Run the plan as a generator of its items; close everything however it ends."""
+    with running(steps, report, stacklevel=5) as top:
+        yield from top

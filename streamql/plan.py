@@ -1,0 +1,109 @@
+"""A query plan: an immutable tuple of steps that an optimiser can read and rewrite.
+
+A :class:`Step` names an ordinary function (a generator function or any function
+returning an iterator, data last) together with its bound arguments and a few
+declared properties. Nothing in a plan runs until the engine builds it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from typing import Any
+
+__all__ = ["Step", "render_call", "render_value"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One stage of a plan.
+
+    ``func`` is called as ``func(*args, upstream, **kwargs)`` (or without
+    ``upstream`` for a source), plus ``ctx=`` when ``uses_ctx`` is set.
+
+    Declared properties, which optimisation passes rely on and nothing else:
+
+    - ``source``: starts a plan, takes no upstream.
+    - ``rowwise``: takes one item at a time and yields at most one per item,
+      buffering nothing, so the run context's origin stays exact past it.
+    - ``pure``: no side effects; may be reordered, fused or run elsewhere.
+    - ``rejects``: may refuse items under an ``errors=`` policy.
+    - ``infinite``: a source that may never end.
+    - ``one_shot``: a source that can be read only once.
+    - ``needs_origin``: reads each item's file and line from the run context.
+    - ``fields_read``/``fields_written``: the record fields this step reads and
+      writes, when known (None: unknown, assume all).
+    """
+
+    name: str
+    func: Callable[..., Iterator[Any]]
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+    source: bool = False
+    rowwise: bool = True
+    pure: bool = True
+    rejects: bool = False
+    infinite: bool = False
+    one_shot: bool = False
+    uses_ctx: bool = False
+    needs_origin: bool = False
+    fields_read: frozenset[str] | None = None
+    fields_written: frozenset[str] | None = None
+    # How the step reads in repr(), when not its arguments (e.g. where(status=404)).
+    shown: str | None = None
+    # Optimiser bookkeeping: the passes that produced or changed this step.
+    note: str = ""
+
+    def call(self, upstream: Any, ctx: Any) -> Iterator[Any]:
+        """Build this step's iterator over ``upstream``."""
+        kwargs = dict(self.kwargs)
+        if self.uses_ctx:
+            kwargs["ctx"] = ctx
+        if self.source:
+            return self.func(*self.args, **kwargs)
+        return self.func(*self.args, upstream, **kwargs)
+
+    def render(self) -> str:
+        """Return the step as the user wrote it: ``grep('404')``."""
+        if self.shown is not None:
+            return f"{self.name}({self.shown})"
+        return render_call(self.name, self.args, dict(self.kwargs))
+
+    def properties(self) -> list[str]:
+        """Name the declared properties that hold, for explain()."""
+        flags = ["source" if self.source else ("row-wise" if self.rowwise else "buffers")]
+        if self.infinite:
+            flags.append("infinite")
+        if self.one_shot:
+            flags.append("one-shot")
+        if not self.pure:
+            flags.append("side effects")
+        if self.rejects:
+            flags.append("may reject")
+        if self.fields_read:
+            flags.append("reads " + ",".join(sorted(self.fields_read)))
+        return flags
+
+
+def render_value(value: Any) -> str:
+    """Show an argument the way the user would have typed it."""
+    if callable(value) and not isinstance(value, type) and hasattr(value, "__qualname__"):
+        name: str = value.__qualname__
+        if name.endswith("<lambda>"):
+            return "<lambda>"
+        module = getattr(value, "__module__", None)
+        if module in ("builtins", None):
+            return name
+        return name
+    if isinstance(value, type):
+        return value.__name__
+    pattern = getattr(value, "pattern", None)
+    if pattern is not None and hasattr(value, "flags") and hasattr(value, "search"):
+        return f"re.compile({pattern!r})"
+    return repr(value)
+
+
+def render_call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    parts = [render_value(a) for a in args]
+    parts += [f"{k}={render_value(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
