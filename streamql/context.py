@@ -92,6 +92,7 @@ class RunContext:
     def __init__(self, *, keep_rejects: bool = False) -> None:
         self.cursor: Cursor | None = None
         self.rejected: Counter[str] = Counter()
+        self.skipped = 0  # rejects dropped from the stream (not raised, not kept)
         self.first_reject: Reject | None = None
         self.sink: deque[Reject] | None = deque() if keep_rejects else None
         # Set by the engine: does any stage need to know each item's origin?
@@ -102,9 +103,12 @@ class RunContext:
         cursor = self.cursor
         return (None, None) if cursor is None else cursor.position()
 
-    def reject(self, stage: str, reason: str, line: Any) -> Reject:
-        """Count one refused item and return its record."""
-        path, lineno = self.origin()
+    def reject(
+        self, stage: str, reason: str, line: Any,
+        origin: tuple[str | None, int | None] | None = None,
+    ) -> Reject:
+        """Count one refused item and return its record (``origin``: where, if not the cursor)."""
+        path, lineno = origin or self.origin()
         record: Reject = {
             "stage": stage,
             "reason": reason,
@@ -119,17 +123,23 @@ class RunContext:
             self.sink.append(record)
         return record
 
-    def bad(self, errors: Errors, stage: str, reason: str, line: Any) -> Reject | None:
+    def bad(
+        self, errors: Errors, stage: str, reason: str, line: Any,
+        origin: tuple[str | None, int | None] | None = None,
+    ) -> Reject | None:
         """Apply the ``errors`` policy to one refused item.
 
         Raises under ``"raise"``; returns the reject record under ``"keep"``
         (the stage yields it); returns None under ``"skip"``.
         """
         if errors == "raise":
-            path, lineno = self.origin()
+            path, lineno = origin or self.origin()
             raise ParseError(stage, reason, line, path, lineno)
-        record = self.reject(stage, reason, line)
-        return record if errors == "keep" else None
+        record = self.reject(stage, reason, line, origin)
+        if errors == "keep":
+            return record
+        self.skipped += 1
+        return None
 
     def summary(self) -> str:
         """Say how many items each stage rejected, with the first example."""
@@ -157,7 +167,7 @@ class RunContext:
 
         Not when the rejects themselves are being collected (``.rejects``).
         """
-        if self.rejected and self.sink is None:
+        if self.skipped and self.sink is None:
             warnings.warn(
                 self.summary() + "; query .rejects to see them all",
                 RejectedLinesWarning,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .context import RunContext
-from .errors import CorruptFileError, ParseError
+from .errors import FieldError, StreamError
 from .plan import Step
 
 __all__ = ["execute", "RunReport"]
@@ -71,7 +71,9 @@ def close_all(stages: list[Any]) -> None:
 
 
 def _note_origin(exc: BaseException, ctx: RunContext) -> None:
-    if isinstance(exc, (ParseError, CorruptFileError)) or not hasattr(exc, "add_note"):
+    if isinstance(exc, StreamError) and not isinstance(exc, FieldError):
+        return  # streamql's own errors already say where, or concern the whole run
+    if not hasattr(exc, "add_note"):  # Python 3.10
         return
     path, lineno = ctx.origin()
     if lineno is None:

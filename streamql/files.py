@@ -239,7 +239,8 @@ def open_files(
             except OSError as exc:
                 if policy == "raise":
                     raise
-                own.reject("open", type(exc).__name__, os.fspath(path))
+                name = os.fspath(path)
+                own.bad("skip", "open", type(exc).__name__, name, origin=(name, None))
                 continue
             try:
                 yield f
@@ -291,16 +292,28 @@ def _batches(files: Iterable[Any], cursor: LineCursor | None) -> Iterator[Iterat
 
 
 def _salvage(f: Any, done: int) -> tuple[list[str], BaseException | None]:
-    """Re-read a damaged file past its first ``done`` lines, up to the damage."""
+    """Re-read a damaged file past its first ``done`` lines, up to the damage.
+
+    Works on the raw (decompressed) bytes a line at a time, so that neither a
+    decompressor failing mid-batch nor an undecodable byte takes the good lines
+    before it down with it.
+    """
     path = getattr(f, "path", None)
     if path is None:
         return [], None
     good: list[str] = []
+    n = 0
     try:
-        with open_file(path, encoding=f.encoding, decode_errors=f.errors) as again:
-            for n, line in enumerate(again):
-                if n >= done:
-                    good.append(line)
+        with open_file(path) as again:
+            for raw in again.buffer:
+                text = raw.decode(f.encoding, f.errors).replace("\r\n", "\n").replace("\r", "\n")
+                pieces = text.split("\n")
+                for i, piece in enumerate(pieces):
+                    if i == len(pieces) - 1 and not piece:
+                        break
+                    n += 1
+                    if n > done:
+                        good.append(piece + "\n" if i < len(pieces) - 1 else piece)
     except _DAMAGE as exc:
         return good, exc
     return good, None

@@ -149,7 +149,11 @@ class Stream(Generic[T]):
 
     @property
     def steps(self) -> tuple[Step, ...]:
-        """The plan: the steps of this query, source first."""
+        """The plan: the steps of this query, source first.
+
+        >>> [step.name for step in Stream([1]).map(str).steps]
+        ['Stream', 'map']
+        """
         return self._steps
 
     def __repr__(self) -> str:
@@ -512,7 +516,12 @@ class Stream(Generic[T]):
 
     @property
     def last(self) -> Any:
-        """The last item the latest ``storelast()`` step of this query passed on."""
+        """The last item the latest ``storelast()`` step of this query passed on.
+
+        >>> raw = Stream(["a", "b"]).storelast()
+        >>> raw.map(str.upper).list(), raw.last
+        (['A', 'B'], 'b')
+        """
         for step in reversed(self._steps):
             if step.name == "storelast":
                 return step.args[0].item

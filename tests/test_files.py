@@ -1,0 +1,270 @@
+"""files, open, cat and lines: order, compression, closing, and every kind of bad input."""
+
+from __future__ import annotations
+
+import bz2
+import gc
+import gzip
+import lzma
+import os
+import zlib
+from pathlib import Path
+
+import pytest
+
+from streamql import CorruptFileError, RejectedLinesWarning, Stream
+from streamql.files import cat, files, lines, open_file, open_files
+
+
+def open_fds() -> set[str]:
+    gc.collect()
+    fds = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            fds.add(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            pass
+    return {p for p in fds if p.startswith("/") and not p.startswith(("/dev", "/proc"))}
+
+
+# ---------------------------------------------------------------- files()
+
+
+def test_files_recursive_sorted_and_paths(tree: dict[str, list[str]]) -> None:
+    found = list(files("access-log*", "www"))
+    assert all(isinstance(p, Path) for p in found)
+    assert [p.as_posix() for p in found] == [
+        "www/bar/access-log",
+        "www/bar/access-log-0108.bz2",
+        "www/bar/old/access-log-1207.xz",
+        "www/foo/access-log",
+        "www/foo/access-log-0108.gz",
+    ]
+
+
+def test_files_pattern_with_folder_matches_path_end(tree: dict[str, list[str]]) -> None:
+    assert [p.as_posix() for p in files("foo/access-log*", ".")] == [
+        "www/foo/access-log",
+        "www/foo/access-log-0108.gz",
+    ]
+
+
+def test_files_no_match_is_empty_and_missing_root_raises(tmp_path: Path) -> None:
+    assert list(files("nothing*", tmp_path)) == []
+    with pytest.raises(FileNotFoundError, match="not a directory"):
+        files("*", tmp_path / "absent")
+
+
+@pytest.mark.parametrize("pattern", ["../*", "a/../../b", "/etc/*", ""])
+def test_files_refuses_patterns_leaving_root(pattern: str, tmp_path: Path) -> None:
+    with pytest.raises((ValueError, TypeError), match="files: pattern"):
+        files(pattern, tmp_path)
+    with pytest.raises((ValueError, TypeError), match="files: pattern"):
+        Stream.files(pattern, tmp_path)
+
+
+def test_files_symlinks_not_followed_unless_asked_and_loops_end(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "log").write_text("x\n")
+    (tmp_path / "real" / "loop").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "real" / "same-log").symlink_to(tmp_path / "real" / "log")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "log").write_text("y\n")
+    (tmp_path / "real" / "link-out").symlink_to(tmp_path / "outside", target_is_directory=True)
+
+    plain = [p.relative_to(tmp_path).as_posix() for p in files("*log", tmp_path / "real")]
+    assert plain == ["real/log"]  # same-log is the same real file: once
+    followed = [p.relative_to(tmp_path).as_posix()
+                for p in files("*log", tmp_path / "real", follow_symlinks=True)]
+    assert followed == ["real/log", "real/link-out/log"]
+
+
+# ------------------------------------------------------------ open / cat
+
+
+def test_open_all_compressions_by_content(tree: dict[str, list[str]]) -> None:
+    expected = [line for rel in sorted(tree) if "access-log" in rel for line in tree[rel]]
+    got = Stream.files("access-log*", "www").open().cat().list()
+    assert sorted(got) == sorted(expected)
+    assert len(got) == len(expected)
+
+
+def test_misnamed_compressed_file_reads_by_content(tmp_path: Path) -> None:
+    path = tmp_path / "access-log.txt"
+    with gzip.open(path, "wt") as f:
+        f.write("hidden gzip\n")
+    assert Stream.lines(path).list() == ["hidden gzip\n"]
+
+
+def test_each_file_closed_before_the_next_opens(tree: dict[str, list[str]]) -> None:
+    before = open_fds()
+    paths = list(files("access-log*", "www"))
+    seen_open = []
+    for f in open_files(paths):
+        seen_open.append(len(open_fds() - before))
+        f.read()
+    assert max(seen_open) == 1
+    assert open_fds() == before
+
+
+@pytest.mark.parametrize("stop", ["take", "first", "break", "error"])
+def test_early_stop_closes_files(tree: dict[str, list[str]], stop: str) -> None:
+    before = open_fds()
+    log = Stream.files("access-log*", "www").open().cat()
+    if stop == "take":
+        assert len(log.take(3).list()) == 3
+    elif stop == "first":
+        assert log.first().startswith("bar-plain")
+    elif stop == "break":
+        for _ in log:
+            break
+    else:
+        def boom(line: str) -> str:
+            raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError, match="boom") as info:
+            log.map(boom).list()
+        assert any("www/bar/access-log:1" in note for note in info.value.__notes__)
+    assert open_fds() == before
+
+
+def test_keyboard_interrupt_closes_files(tree: dict[str, list[str]]) -> None:
+    before = open_fds()
+
+    def interrupt(line: str) -> str:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Stream.lines("www").map(interrupt).count()
+    assert open_fds() == before
+
+
+@pytest.mark.parametrize("opener", [gzip.open, bz2.open, lzma.open, open])
+def test_empty_files(tmp_path: Path, opener: object) -> None:
+    path = tmp_path / "empty"
+    with opener(path, "wb"):  # type: ignore[operator]
+        pass
+    assert Stream.lines(path).count() == 0
+    raw_empty = tmp_path / "zero.gz"
+    raw_empty.write_bytes(b"")
+    assert Stream.lines(raw_empty).count() == 0
+
+
+def test_missing_file_names_it(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError) as info:
+        Stream.lines(tmp_path / "nope.log").count()
+    assert "nope.log" in str(info.value)
+
+
+def test_glob_matching_nothing_names_it(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"no file matches .*nothing\*"):
+        Stream.lines(str(tmp_path / "nothing*")).count()
+
+
+def test_file_vanishing_between_listing_and_opening(tree: dict[str, list[str]]) -> None:
+    listed = Stream.files("access-log*", "www")
+
+    def remove_next(path: Path) -> Path:
+        if path.name == "access-log" and "foo" in str(path):
+            path.unlink()
+        return path
+
+    with pytest.raises(FileNotFoundError, match="www/foo/access-log"):
+        listed.map(remove_next).open().cat().count()
+
+    Path("www/foo/access-log").write_text("".join(tree["www/foo/access-log"]))
+    skipped = Stream.files("access-log*", "www").map(remove_next).open(errors="skip").cat()
+    with pytest.warns(RejectedLinesWarning, match=r"open 1; first at www/foo/access-log "):
+        assert skipped.count() == 25 + 15 + 5 + 20
+    Path("www/foo/access-log").write_text("".join(tree["www/foo/access-log"]))
+    reject = skipped.rejects.first()
+    assert (reject["stage"], reject["reason"]) == ("open", "FileNotFoundError")
+
+
+def _truncated_gzip(tmp_path: Path, n: int = 50_000) -> tuple[Path, list[str]]:
+    original = [f"line {i} {'x' * (i % 50)}\n" for i in range(n)]
+    data = gzip.compress("".join(original).encode())
+    cut = data[: len(data) // 2]
+    path = tmp_path / "access-log.gz"
+    path.write_bytes(cut)
+    prefix = zlib.decompressobj(31).decompress(cut).decode()
+    whole = prefix.count("\n")
+    return path, original[:whole]
+
+
+def test_truncated_gzip_delivers_every_line_before_the_damage(tmp_path: Path) -> None:
+    path, good = _truncated_gzip(tmp_path)
+    got: list[str] = []
+    with pytest.raises(CorruptFileError) as info:
+        for line in Stream.lines(path):
+            got.append(line)
+    assert got == good
+    assert info.value.path == str(path)
+    assert info.value.lineno == len(good)
+    assert f"{path} is damaged after line {len(good)}" in str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["gz", "bz2", "xz"])
+def test_corrupt_archive_names_the_file(tmp_path: Path, kind: str) -> None:
+    compress = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}[kind]
+    data = bytearray(compress(b"".join(b"line %d\n" % i for i in range(20_000))))
+    for i in range(len(data) // 2, len(data) // 2 + 64):
+        data[i] ^= 0xFF
+    path = tmp_path / f"log.{kind}"
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError, match=f"log.{kind} is damaged after line"):
+        Stream.lines(path).count()
+
+
+def test_concatenated_gzip_members(tmp_path: Path) -> None:
+    path = tmp_path / "multi.gz"
+    path.write_bytes(gzip.compress(b"a\nb\n") + gzip.compress(b"c\n"))
+    assert Stream.lines(path).list() == ["a\n", "b\n", "c\n"]
+
+
+def test_bom_crlf_and_binary_garbage(tmp_path: Path) -> None:
+    path = tmp_path / "odd"
+    path.write_bytes(b"\xef\xbb\xbffirst\r\nsecond\r\n\xff\xfe\x00junk\x80\n")
+    assert Stream.lines(path).list() == ["first\n", "second\n", "\\xff\\xfe\x00junk\\x80\n"]
+    strict = Stream.lines(path, decode_errors="strict")
+    with pytest.raises(CorruptFileError, match="odd is damaged after line 2"):
+        strict.count()
+
+
+def test_ten_megabyte_line(tmp_path: Path) -> None:
+    path = tmp_path / "huge"
+    big = "x" * 10_000_000
+    path.write_text(f"a\n{big}\nb 5\n")
+    assert Stream.lines(path).map(len).list() == [2, 10_000_001, 4]
+    assert Stream.lines(path).field(-1).list() == ["a", big, "5"]
+
+
+def test_lines_expands_directories_and_globs(tree: dict[str, list[str]]) -> None:
+    assert Stream.lines("www/foo").count() == 50
+    assert Stream.lines("www/*/access-log").count() == 55
+    assert Stream.lines("www/**/access-log-*").count() == 40
+
+
+def test_plain_functions_compose_like_the_tutorial(tree: dict[str, list[str]]) -> None:
+    names = files("access-log*", "www")
+    total = sum(1 for _ in cat(open_files(names)))
+    assert total == 95
+    assert sum(1 for _ in lines("www")) == 96
+
+
+def test_open_file_reports_compression(tree: dict[str, list[str]]) -> None:
+    kinds = {}
+    for rel in tree:
+        with open_file(rel) as f:
+            kinds[Path(rel).suffix] = f.compression
+    assert kinds == {"": None, ".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".txt": None}
+
+
+def test_origin_names_file_and_line(tree: dict[str, list[str]]) -> None:
+    hits = Stream.files("access-log*", "www").open().cat().grep("line 7 ").with_origin().list()
+    assert [str(origin) for _, origin in hits] == [
+        "www/bar/access-log:7",
+        "www/bar/access-log-0108.bz2:7",
+        "www/foo/access-log:7",
+        "www/foo/access-log-0108.gz:7",
+    ]
