@@ -104,7 +104,10 @@ class RunContext:
         return (None, None) if cursor is None else cursor.position()
 
     def reject(
-        self, stage: str, reason: str, line: Any,
+        self,
+        stage: str,
+        reason: str,
+        line: Any,
         origin: tuple[str | None, int | None] | None = None,
     ) -> Reject:
         """Count one refused item and return its record (``origin``: where, if not the cursor)."""
@@ -124,7 +127,11 @@ class RunContext:
         return record
 
     def bad(
-        self, errors: Errors, stage: str, reason: str, line: Any,
+        self,
+        errors: Errors,
+        stage: str,
+        reason: str,
+        line: Any,
         origin: tuple[str | None, int | None] | None = None,
     ) -> Reject | None:
         """Apply the ``errors`` policy to one refused item.

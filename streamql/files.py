@@ -182,7 +182,7 @@ def open_file(
     raw = open(path, "rb")  # noqa: SIM115 - closed by the TextFile that wraps it
     try:
         kind = _sniff(raw)
-        stream: IO[bytes]
+        stream: Any
         if kind == "gzip":
             stream = gzip.GzipFile(fileobj=raw, mode="rb")
         elif kind == "bz2":
@@ -193,7 +193,7 @@ def open_file(
             stream = raw
         if encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
             encoding = "utf-8-sig"
-        text = TextFile(stream, encoding=encoding, errors=decode_errors)  # type: ignore[arg-type]
+        text = TextFile(stream, encoding=encoding, errors=decode_errors)
     except BaseException:
         raw.close()
         raise
@@ -305,7 +305,7 @@ def _salvage(f: Any, done: int) -> tuple[list[str], BaseException | None]:
     n = 0
     try:
         with open_file(path) as again:
-            for raw in again.buffer:
+            for raw in again.buffer:  # type: ignore[attr-defined]
                 text = raw.decode(f.encoding, f.errors).replace("\r\n", "\n").replace("\r", "\n")
                 pieces = text.split("\n")
                 for i, piece in enumerate(pieces):

@@ -42,7 +42,7 @@ def _callable_arg(stage: str, func: object) -> None:
 def key_function(stage: str, key: object) -> Callable[[Any], Any] | None:
     """Turn a field name (or index) into a getter; pass callables and None through."""
     if key is None or callable(key):
-        return key  # type: ignore[return-value]
+        return key
     if isinstance(key, (str, int)):
         return itemgetter(key)
     raise TypeError(f"{stage}: expected a field name or a function, got {key!r}")

@@ -32,9 +32,11 @@ def xml_elements(source: str | os.PathLike[str] | IO[bytes], tag: str) -> Iterat
 
 
 def _elements(source: str | os.PathLike[str] | IO[bytes], tag: str) -> Iterator[ET.Element]:
-    owned = isinstance(source, (str, os.PathLike))
-    f: IO[bytes] = open(source, "rb") if owned else source  # type: ignore[assignment] # noqa: SIM115
-    name = os.fspath(source) if owned else getattr(f, "name", "<xml>")
+    if isinstance(source, (str, os.PathLike)):
+        owned, name = True, os.fspath(source)
+        f: IO[bytes] = open(source, "rb")  # noqa: SIM115 - closed in finally
+    else:
+        owned, name, f = False, getattr(source, "name", "<xml>"), source
     stack: list[ET.Element] = []
     inside = 0  # how many open elements named tag enclose the current one
     try:

@@ -8,7 +8,7 @@ declared properties. Nothing in a plan runs until the engine builds it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 __all__ = ["Step", "render_call", "render_value"]
@@ -36,7 +36,7 @@ class Step:
     """
 
     name: str
-    func: Callable[..., Iterator[Any]]
+    func: Callable[..., Iterable[Any]]
     args: tuple[Any, ...] = ()
     kwargs: tuple[tuple[str, Any], ...] = ()
     source: bool = False
@@ -54,7 +54,7 @@ class Step:
     # Optimiser bookkeeping: the passes that produced or changed this step.
     note: str = ""
 
-    def call(self, upstream: Any, ctx: Any) -> Iterator[Any]:
+    def call(self, upstream: Any, ctx: Any) -> Iterable[Any]:
         """Build this step's iterator over ``upstream``."""
         kwargs = dict(self.kwargs)
         if self.uses_ctx:

@@ -116,7 +116,8 @@ def convert(
                 kept = own.bad(policy, "convert", f"{name}: {type(exc).__name__}", record)
             except Exception as exc:
                 if policy == "raise":
-                    exc.add_note(f"convert: while converting {name}={record.get(name)!r}")
+                    if hasattr(exc, "add_note"):  # Python 3.11+
+                        exc.add_note(f"convert: while converting {name}={record.get(name)!r}")
                     raise
                 kept = own.bad(policy, "convert", f"{name}: {type(exc).__name__}", record)
             if kept is not None:

@@ -291,7 +291,7 @@ class Stream(Generic[T]):
         Stream.xml('feed.xml', 'item')
         """
         _check_path("xml", path)
-        markup.xml_elements(path, tag).close()
+        markup.xml_elements(path, tag)  # checks the arguments now; reads nothing
         return cls._of((Step("xml", markup.xml_elements, (path, tag), source=True),))
 
     # ----------------------------------------------------------- transforms
@@ -490,7 +490,7 @@ class Stream(Generic[T]):
         ['1', '2']
         """
         args = (label,) if label is not None else ()
-        kwargs = {"file": file} if file is not None else {}
+        kwargs: dict[str, Any] = {"file": file} if file is not None else {}
         return self._then("trace", _trace, *args, pure=False, **kwargs)
 
     def tap(self, func: Callable[[T], Any]) -> Stream[T]:

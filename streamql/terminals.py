@@ -246,7 +246,7 @@ def write(target: str | os.PathLike[str] | IO[str], items: Iterable[Any]) -> int
     if hasattr(target, "write"):
         n = 0
         for item in items:
-            target.write(_line(item))  # type: ignore[union-attr]
+            target.write(_line(item))
             n += 1
         return n
     if not isinstance(target, (str, os.PathLike)):

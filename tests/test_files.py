@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gc
 import gzip
 import lzma
@@ -20,10 +21,8 @@ def open_fds() -> set[str]:
     gc.collect()
     fds = set()
     for fd in os.listdir("/proc/self/fd"):
-        try:
+        with contextlib.suppress(OSError):
             fds.add(os.readlink(f"/proc/self/fd/{fd}"))
-        except OSError:
-            pass
     return {p for p in fds if p.startswith("/") and not p.startswith(("/dev", "/proc"))}
 
 
@@ -74,8 +73,10 @@ def test_files_symlinks_not_followed_unless_asked_and_loops_end(tmp_path: Path) 
 
     plain = [p.relative_to(tmp_path).as_posix() for p in files("*log", tmp_path / "real")]
     assert plain == ["real/log"]  # same-log is the same real file: once
-    followed = [p.relative_to(tmp_path).as_posix()
-                for p in files("*log", tmp_path / "real", follow_symlinks=True)]
+    followed = [
+        p.relative_to(tmp_path).as_posix()
+        for p in files("*log", tmp_path / "real", follow_symlinks=True)
+    ]
     assert followed == ["real/log", "real/link-out/log"]
 
 
@@ -119,6 +120,7 @@ def test_early_stop_closes_files(tree: dict[str, list[str]], stop: str) -> None:
         for _ in log:
             break
     else:
+
         def boom(line: str) -> str:
             raise RuntimeError("boom")
 

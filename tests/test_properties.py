@@ -22,8 +22,13 @@ words = st.text(alphabet="ab -x\t", max_size=12)
 lines = st.lists(words.map(lambda w: w + "\n"), max_size=30)
 ints = st.lists(st.integers(-50, 50), max_size=40)
 records = st.lists(
-    st.fixed_dictionaries({"k": st.sampled_from("abc"), "v": st.integers(0, 9),
-                           "s": st.sampled_from(["/a", "/robots.txt", "/b.png"])}),
+    st.fixed_dictionaries(
+        {
+            "k": st.sampled_from("abc"),
+            "v": st.integers(0, 9),
+            "s": st.sampled_from(["/a", "/robots.txt", "/b.png"]),
+        }
+    ),
     max_size=30,
 )
 
