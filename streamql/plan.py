@@ -71,7 +71,7 @@ class Step:
 
     def properties(self) -> list[str]:
         """Name the declared properties that hold, for explain()."""
-        flags = ["source" if self.source else ("row-wise" if self.rowwise else "buffers")]
+        flags = ["source" if self.source else ("row-wise" if self.rowwise else "not row-wise")]
         if self.infinite:
             flags.append("infinite")
         if self.one_shot:

@@ -38,30 +38,41 @@ class Explanation(str):
         return str(self)
 
 
-class _Iterable:
-    """The source of ``Stream(iterable)``: remembers whether a one-shot iterable was used."""
+class _Source:
+    """A source value; a one-shot one (iterator, open file) refuses a second run."""
 
-    __slots__ = ("iterable", "one_shot", "used")
+    __slots__ = ("one_shot", "used", "value")
 
-    def __init__(self, iterable: Iterable[Any]) -> None:
-        self.iterable = iterable
-        self.one_shot = iter(iterable) is iterable
+    def __init__(self, value: Any, one_shot: bool) -> None:
+        self.value = value
+        self.one_shot = one_shot
         self.used = False
 
+    def take(self, stage: str) -> Any:
+        if self.one_shot:
+            if self.used:
+                raise StreamError(
+                    f"{stage}: the one-shot source {self!r} was consumed by an earlier run\n\n"
+                    "Build the Stream from a list, a path, or a source that reads afresh on "
+                    "every run (Stream.lines, Stream.files), to run it more than once."
+                )
+            self.used = True
+        return self.value
+
     def __repr__(self) -> str:
-        return reprlib.repr(self.iterable)
+        return reprlib.repr(self.value)
 
 
-def _from_iterable(source: _Iterable, *, ctx: RunContext) -> Iterator[Any]:
-    if source.one_shot:
-        if source.used:
-            raise StreamError(
-                f"Stream: the one-shot iterator {source!r} was consumed by an earlier run\n\n"
-                "Build the Stream from a list, or from a source that reads afresh on every "
-                "run (Stream.lines, Stream.files), to run it more than once."
-            )
-        source.used = True
-    return files.items(source.iterable, ctx=ctx)
+def _from_iterable(source: _Source, *, ctx: RunContext) -> Iterator[Any]:
+    return files.items(source.take("Stream"), ctx=ctx)
+
+
+def _records(struct_format: str, source: _Source) -> Iterator[Any]:
+    return binary.records(struct_format, source.take("records"))
+
+
+def _xml(source: _Source, tag: str) -> Iterator[Any]:
+    return markup.xml_elements(source.take("xml"), tag)
 
 
 def _rejects_of(upstream: Iterable[Any], *, ctx: RunContext) -> Iterator[Reject]:
@@ -106,7 +117,7 @@ class Stream(Generic[T]):
                 )
             if not isinstance(iterable, Iterable):
                 raise TypeError(f"Stream: expected an iterable, got {iterable!r}")
-            source = _Iterable(iterable)
+            source = _Source(iterable, one_shot=iter(iterable) is iterable)
             self._steps = (
                 Step(
                     "Stream",
@@ -179,7 +190,7 @@ class Stream(Generic[T]):
         <BLANKLINE>
           1. Stream([1, 2])    source
           2. map(str)          row-wise
-          3. take(1)           buffers
+          3. take(1)           not row-wise
         """
         shown = [
             f"Stream({s.args[0]!r})" if s.name == "Stream" else s.render() for s in self._steps
@@ -278,21 +289,25 @@ class Stream(Generic[T]):
         """
         binary.records(struct_format, file_or_path)  # checks the arguments now
         one_shot = not isinstance(file_or_path, (str, os.PathLike))
-        step = Step(
-            "records", binary.records, (struct_format, file_or_path), source=True, one_shot=one_shot
-        )
+        source = _Source(file_or_path, one_shot)
+        step = Step("records", _records, (struct_format, source), source=True, one_shot=one_shot)
         return cls._of((step,))
 
     @classmethod
-    def xml(cls, path: str | os.PathLike[str], tag: str) -> Stream[Any]:
+    def xml(cls, path_or_file: str | os.PathLike[str] | IO[bytes], tag: str) -> Stream[Any]:
         """Start from each ``tag`` element of a (large) XML file, in flat memory.
 
-        >>> Stream.xml("feed.xml", "item")
-        Stream.xml('feed.xml', 'item')
+        >>> import io
+        >>> doc = io.BytesIO(b"<log><hit ip='1'/><hit ip='2'/></log>")
+        >>> Stream.xml(doc, "hit").map(lambda e: e.get("ip")).list()
+        ['1', '2']
         """
-        _check_path("xml", path)
-        markup.xml_elements(path, tag)  # checks the arguments now; reads nothing
-        return cls._of((Step("xml", markup.xml_elements, (path, tag), source=True),))
+        markup.xml_elements(path_or_file, tag)  # checks the arguments now; reads nothing
+        one_shot = not isinstance(path_or_file, (str, os.PathLike))
+        step = Step(
+            "xml", _xml, (_Source(path_or_file, one_shot), tag), source=True, one_shot=one_shot
+        )
+        return cls._of((step,))
 
     # ----------------------------------------------------------- transforms
     def open(
