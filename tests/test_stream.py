@@ -70,7 +70,7 @@ def test_rerunnable_over_lists_and_one_shot_iterators_refuse_a_second_run() -> N
     assert s.sum() == 60 and s.max() == 30
     once = Stream(iter([1, 2, 3]))
     assert once.sum() == 6
-    with pytest.raises(StreamError, match=r"one-shot iterator .* consumed by an earlier run"):
+    with pytest.raises(StreamError, match=r"one-shot source .* consumed by an earlier run"):
         once.count()
 
 
