@@ -16,7 +16,7 @@ from __future__ import annotations
 import operator
 import warnings
 from collections import Counter, deque
-from typing import Any, Literal, Protocol, TypedDict
+from typing import Any, Literal, Protocol, TypedDict, cast
 
 from .errors import ParseError, RejectedLinesWarning
 
@@ -77,7 +77,7 @@ def check_errors(stage: str, errors: object) -> Errors:
     """Validate an ``errors=`` argument when the step is added."""
     if errors not in _POLICIES:
         raise ValueError(f"{stage}: errors must be one of 'skip', 'raise', 'keep', got {errors!r}")
-    return errors  # type: ignore[return-value]
+    return cast(Errors, errors)
 
 
 class RunContext:
@@ -169,14 +169,14 @@ class RunContext:
             f"{first['reason']}): {shown}"
         )
 
-    def warn(self, stacklevel: int = 3) -> None:
+    def warn(self, stacklevel: int = 3, hint: str = "pass errors='keep' to see them") -> None:
         """Issue one RejectedLinesWarning summing up the rejects, if any.
 
         Not when the rejects themselves are being collected (``.rejects``).
         """
         if self.skipped and self.sink is None:
             warnings.warn(
-                self.summary() + "; query .rejects to see them all",
+                f"{self.summary()}; {hint}",
                 RejectedLinesWarning,
                 stacklevel=stacklevel,
             )

@@ -109,7 +109,7 @@ def running(
         report.first_reject = ctx.first_reject
         report.seconds = time.perf_counter() - start
         close_all(stages)
-    ctx.warn(stacklevel=stacklevel)
+    ctx.warn(stacklevel=stacklevel, hint="query .rejects to see them all")
 
 
 def execute(steps: Sequence[Step], report: RunReport) -> Iterator[Any]:
