@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import builtins
 import os
-import reprlib
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Any, TypeVar
 
 from . import apache, binary, files, flow, markup, records, terminals, text
-from .context import Errors, Reject, RunContext
-from .engine import RunReport, execute, running
-from .errors import StreamError
+from .base import Explanation, Source, StreamBase, check_path
+from .context import Errors
 from .expr import Expr, field_equals
 from .plan import Step, render_value
 
@@ -31,66 +28,15 @@ U = TypeVar("U")
 MISSING = terminals.MISSING
 
 
-class Explanation(str):
-    """The text of ``explain()``: a str that shows as itself at the REPL."""
-
-    def __repr__(self) -> str:
-        return str(self)
-
-
-class _Source:
-    """A source value; a one-shot one (iterator, open file) refuses a second run."""
-
-    __slots__ = ("one_shot", "used", "value")
-
-    def __init__(self, value: Any, one_shot: bool) -> None:
-        self.value = value
-        self.one_shot = one_shot
-        self.used = False
-
-    def take(self, stage: str) -> Any:
-        if self.one_shot:
-            if self.used:
-                raise StreamError(
-                    f"{stage}: the one-shot source {self!r} was consumed by an earlier run\n\n"
-                    "Build the Stream from a list, a path, or a source that reads afresh on "
-                    "every run (Stream.lines, Stream.files), to run it more than once."
-                )
-            self.used = True
-        return self.value
-
-    def __repr__(self) -> str:
-        return reprlib.repr(self.value)
-
-
-def _from_iterable(source: _Source, *, ctx: RunContext) -> Iterator[Any]:
-    return files.items(source.take("Stream"), ctx=ctx)
-
-
-def _records(struct_format: str, source: _Source) -> Iterator[Any]:
+def _records(struct_format: str, source: Source) -> Iterator[Any]:
     return binary.records(struct_format, source.take("records"))
 
 
-def _xml(source: _Source, tag: str) -> Iterator[Any]:
+def _xml(source: Source, tag: str) -> Iterator[Any]:
     return markup.xml_elements(source.take("xml"), tag)
 
 
-def _rejects_of(upstream: Iterable[Any], *, ctx: RunContext) -> Iterator[Reject]:
-    sink: deque[Reject] = deque()
-    ctx.sink = sink
-    for _ in upstream:
-        while sink:
-            yield sink.popleft()
-    while sink:
-        yield sink.popleft()
-
-
-def _check_path(stage: str, path: object) -> None:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{stage}: expected a path, got {path!r}")
-
-
-class Stream(Generic[T]):
+class Stream(StreamBase[T]):
     """A lazy, re-runnable query: chain methods to build it, iterate or call a terminal to run it.
 
     >>> s = Stream(["GET /a 200 10", "GET /b 404 -", "GET /c 200 7"])
@@ -100,128 +46,7 @@ class Stream(Generic[T]):
     Stream(['GET /a 200 10', 'GET /b 404 -', 'GET /c 200 7']).grep(' 200 ').field(-1).map(int)
     """
 
-    __slots__ = ("_steps", "last_run")
-
-    _steps: tuple[Step, ...]
-    last_run: RunReport
-    """What the latest run of this Stream object did (rejects, time, completed)."""
-
-    def __init__(self, iterable: Iterable[T]) -> None:
-        if isinstance(iterable, Stream):
-            self._steps = iterable._steps
-        else:
-            if isinstance(iterable, (str, bytes)):
-                raise TypeError(
-                    f"Stream: expected an iterable of items, got the string {iterable!r}\n\n"
-                    "To read a file, use Stream.lines(path)."
-                )
-            if not isinstance(iterable, Iterable):
-                raise TypeError(f"Stream: expected an iterable, got {iterable!r}")
-            source = _Source(iterable, one_shot=iter(iterable) is iterable)
-            self._steps = (
-                Step(
-                    "Stream",
-                    _from_iterable,
-                    (source,),
-                    source=True,
-                    one_shot=source.one_shot,
-                    uses_ctx=True,
-                ),
-            )
-        self.last_run = RunReport()
-
-    # ------------------------------------------------------------------ plan
-    @classmethod
-    def _of(cls, steps: tuple[Step, ...]) -> Stream[Any]:
-        new: Stream[Any] = cls.__new__(cls)
-        new._steps = steps
-        new.last_run = RunReport()
-        return new
-
-    def _then(
-        self,
-        name: str,
-        func: Callable[..., Iterator[Any]],
-        *args: Any,
-        uses_ctx: bool = False,
-        **kwargs: Any,
-    ) -> Stream[Any]:
-        """Add a step, checking its arguments now by calling ``func`` on no data."""
-        flags = {
-            k: kwargs.pop(k)
-            for k in ("rowwise", "pure", "rejects", "shown", "needs_origin", "fields_read")
-            if k in kwargs
-        }
-        probe = func(*args, (), **kwargs)
-        if hasattr(probe, "close"):
-            probe.close()
-        step = Step(name, func, args, tuple(kwargs.items()), uses_ctx=uses_ctx, **flags)
-        return Stream._of((*self._steps, step))
-
-    @property
-    def steps(self) -> tuple[Step, ...]:
-        """The plan: the steps of this query, source first.
-
-        >>> [step.name for step in Stream([1]).map(str).steps]
-        ['Stream', 'map']
-        """
-        return self._steps
-
-    def __repr__(self) -> str:
-        first, rest = self._steps[0], self._steps[1:]
-        text = (
-            f"Stream({first.args[0]!r})" if first.name == "Stream" else f"Stream.{first.render()}"
-        )
-        for step in rest:
-            text += ".rejects" if step.name == "rejects" else f".{step.render()}"
-        return text
-
-    def __bool__(self) -> bool:
-        raise TypeError(
-            "the truth value of a Stream is unknown until it runs\n\n"
-            "Ask what you mean: s.count() > 0, or s.first(default=None) is not None."
-        )
-
-    def explain(self) -> Explanation:
-        """Describe the plan step by step, without running anything.
-
-        >>> print(Stream([1, 2]).map(str).take(1).explain())
-        Stream([1, 2]).map(str).take(1)
-        <BLANKLINE>
-          1. Stream([1, 2])    source
-          2. map(str)          row-wise
-          3. take(1)           not row-wise
-        """
-        shown = [
-            f"Stream({s.args[0]!r})" if s.name == "Stream" else s.render() for s in self._steps
-        ]
-        width = max(len(s) for s in shown) + 4
-        lines = [repr(self), ""]
-        for i, (step, label) in enumerate(zip(self._steps, shown, strict=False), 1):
-            lines.append(f"  {i}. {label:<{width}}{', '.join(step.properties())}".rstrip())
-        return Explanation("\n".join(lines))
-
-    # --------------------------------------------------------------- running
-    def __iter__(self) -> Iterator[T]:
-        """Run the query, yielding its items; closing the iterator closes every stage."""
-        return execute(self._steps, self.last_run)
-
-    def _run(self, consume: Callable[[Iterator[Any]], U]) -> U:
-        with running(self._steps, self.last_run) as it:
-            return consume(it)
-
-    @property
-    def rejects(self) -> Stream[Reject]:
-        """The items this query rejects, as records (stage, reason, line, file, lineno).
-
-        Running it runs the query and yields what its stages refused, so
-        ``log.count() + log.rejects.count()`` accounts for every line read.
-
-        >>> Stream(["a b", "", "c d"]).field(1).rejects.list()
-        [{'stage': 'field', 'reason': 'no column 1', 'line': '', 'file': None, 'lineno': 2}]
-        """
-        step = Step("rejects", _rejects_of, rowwise=False, uses_ctx=True)
-        return Stream._of((*self._steps, step))
+    __slots__ = ()
 
     # --------------------------------------------------------------- sources
     @classmethod
@@ -240,7 +65,7 @@ class Stream(Generic[T]):
         Stream.files('access-log*', 'www')
         """
         files._validate_pattern("files", pattern)
-        _check_path("files", root)
+        check_path("files", root)
         kwargs = {"follow_symlinks": True} if follow_symlinks else {}
         shown = None
         if root == ".":
@@ -267,7 +92,7 @@ class Stream(Generic[T]):
         if not paths:
             raise TypeError("lines: name at least one file, directory or glob")
         for p in paths:
-            _check_path("lines", p)
+            check_path("lines", p)
         kwargs = {}
         if encoding != "utf-8":
             kwargs["encoding"] = encoding
@@ -289,7 +114,7 @@ class Stream(Generic[T]):
         """
         binary.records(struct_format, file_or_path)  # checks the arguments now
         one_shot = not isinstance(file_or_path, (str, os.PathLike))
-        source = _Source(file_or_path, one_shot)
+        source = Source(file_or_path, one_shot)
         step = Step("records", _records, (struct_format, source), source=True, one_shot=one_shot)
         return cls._of((step,))
 
@@ -305,7 +130,7 @@ class Stream(Generic[T]):
         markup.xml_elements(path_or_file, tag)  # checks the arguments now; reads nothing
         one_shot = not isinstance(path_or_file, (str, os.PathLike))
         step = Step(
-            "xml", _xml, (_Source(path_or_file, one_shot), tag), source=True, one_shot=one_shot
+            "xml", _xml, (Source(path_or_file, one_shot), tag), source=True, one_shot=one_shot
         )
         return cls._of((step,))
 
@@ -561,7 +386,7 @@ class Stream(Generic[T]):
             uses_ctx=True,
             needs_origin=True,
         )
-        return Stream._of((*self._steps, step))
+        return self._add(step)
 
     def apply(self, func: Callable[..., Iterable[Any]], *args: Any, **kwargs: Any) -> Stream[Any]:
         """Add any generator function as a step: called ``func(*args, items, **kwargs)``.
@@ -584,7 +409,7 @@ class Stream(Generic[T]):
         step = Step(
             "apply", func, args, tuple(kwargs.items()), rowwise=False, pure=False, shown=shown
         )
-        return Stream._of((*self._steps, step))
+        return self._add(step)
 
     # -------------------------------------------------------------- terminals
     def list(self) -> builtins.list[T]:
@@ -734,7 +559,7 @@ def operation(func: Callable[..., Iterable[Any]] | None = None, *, name: str | N
 
         def method(self: Stream[Any], *args: Any, **kwargs: Any) -> Stream[Any]:
             step = Step(opname, f, args, tuple(kwargs.items()), rowwise=False, pure=False)
-            return Stream._of((*self._steps, step))
+            return self._add(step)
 
         method.__name__ = method.__qualname__ = opname
         method.__doc__ = f.__doc__

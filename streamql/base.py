@@ -1,0 +1,215 @@
+"""The plan plumbing every Stream method builds on: steps, repr, explain, running.
+
+``StreamBase`` holds an immutable tuple of steps and knows how to add one, show
+the plan, and run it through the engine. ``Stream`` (in ``stream.py``) and the
+domain method groups it inherits add the chainable methods, each a short
+delegate to a plain function.
+"""
+
+from __future__ import annotations
+
+import os
+import reprlib
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from . import files
+from .context import Reject, RunContext
+from .engine import RunReport, execute, running
+from .errors import StreamError
+from .plan import Step
+
+if TYPE_CHECKING:
+    from .stream import Stream
+
+__all__ = ["StreamBase", "Explanation", "Source", "check_path"]
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+class Explanation(str):
+    """The text of ``explain()``: a str that shows as itself at the REPL."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+class Source:
+    """A source value; a one-shot one (iterator, open file) refuses a second run."""
+
+    __slots__ = ("one_shot", "used", "value")
+
+    def __init__(self, value: Any, one_shot: bool) -> None:
+        self.value = value
+        self.one_shot = one_shot
+        self.used = False
+
+    def take(self, stage: str) -> Any:
+        if self.one_shot:
+            if self.used:
+                raise StreamError(
+                    f"{stage}: the one-shot source {self!r} was consumed by an earlier run\n\n"
+                    "Build the Stream from a list, a path, or a source that reads afresh on "
+                    "every run (Stream.lines, Stream.files), to run it more than once."
+                )
+            self.used = True
+        return self.value
+
+    def __repr__(self) -> str:
+        return reprlib.repr(self.value)
+
+
+def _from_iterable(source: Source, *, ctx: RunContext) -> Iterator[Any]:
+    return files.items(source.take("Stream"), ctx=ctx)
+
+
+def _rejects_of(upstream: Iterable[Any], *, ctx: RunContext) -> Iterator[Reject]:
+    sink: deque[Reject] = deque()
+    ctx.sink = sink
+    for _ in upstream:
+        while sink:
+            yield sink.popleft()
+    while sink:
+        yield sink.popleft()
+
+
+def check_path(stage: str, path: object) -> None:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{stage}: expected a path, got {path!r}")
+
+
+class StreamBase(Generic[T]):
+    """A plan of steps, and the machinery to grow, show and run it."""
+
+    __slots__ = ("_steps", "last_run")
+
+    _steps: tuple[Step, ...]
+    last_run: RunReport
+    """What the latest run of this Stream object did (rejects, time, completed)."""
+
+    def __init__(self, iterable: Iterable[T]) -> None:
+        if isinstance(iterable, StreamBase):
+            self._steps = iterable._steps
+        else:
+            if isinstance(iterable, (str, bytes)):
+                raise TypeError(
+                    f"Stream: expected an iterable of items, got the string {iterable!r}\n\n"
+                    "To read a file, use Stream.lines(path)."
+                )
+            if not isinstance(iterable, Iterable):
+                raise TypeError(f"Stream: expected an iterable, got {iterable!r}")
+            source = Source(iterable, one_shot=iter(iterable) is iterable)
+            self._steps = (
+                Step(
+                    "Stream",
+                    _from_iterable,
+                    (source,),
+                    source=True,
+                    one_shot=source.one_shot,
+                    uses_ctx=True,
+                ),
+            )
+        self.last_run = RunReport()
+
+    # ------------------------------------------------------------------ plan
+    @classmethod
+    def _of(cls, steps: tuple[Step, ...]) -> Stream[Any]:
+        # Always called on Stream itself (or through an instance of it).
+        new = cast("Stream[Any]", object.__new__(cls))
+        new._steps = steps
+        new.last_run = RunReport()
+        return new
+
+    def _then(
+        self,
+        name: str,
+        func: Callable[..., Iterator[Any]],
+        *args: Any,
+        uses_ctx: bool = False,
+        **kwargs: Any,
+    ) -> Stream[Any]:
+        """Add a step, checking its arguments now by calling ``func`` on no data."""
+        flags = {
+            k: kwargs.pop(k)
+            for k in ("rowwise", "pure", "rejects", "shown", "needs_origin", "fields_read")
+            if k in kwargs
+        }
+        probe = func(*args, (), **kwargs)
+        if hasattr(probe, "close"):
+            probe.close()
+        step = Step(name, func, args, tuple(kwargs.items()), uses_ctx=uses_ctx, **flags)
+        return self._add(step)
+
+    def _add(self, step: Step) -> Stream[Any]:
+        """Return a new Stream: this plan plus ``step`` (arguments already checked)."""
+        return self._of((*self._steps, step))
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The plan: the steps of this query, source first.
+
+        >>> from streamql import Stream
+        >>> [step.name for step in Stream([1]).map(str).steps]
+        ['Stream', 'map']
+        """
+        return self._steps
+
+    def __repr__(self) -> str:
+        first, rest = self._steps[0], self._steps[1:]
+        text = (
+            f"Stream({first.args[0]!r})" if first.name == "Stream" else f"Stream.{first.render()}"
+        )
+        for step in rest:
+            text += ".rejects" if step.name == "rejects" else f".{step.render()}"
+        return text
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            "the truth value of a Stream is unknown until it runs\n\n"
+            "Ask what you mean: s.count() > 0, or s.first(default=None) is not None."
+        )
+
+    def explain(self) -> Explanation:
+        """Describe the plan step by step, without running anything.
+
+        >>> from streamql import Stream
+        >>> print(Stream([1, 2]).map(str).take(1).explain())
+        Stream([1, 2]).map(str).take(1)
+        <BLANKLINE>
+          1. Stream([1, 2])    source
+          2. map(str)          row-wise
+          3. take(1)           not row-wise
+        """
+        shown = [
+            f"Stream({s.args[0]!r})" if s.name == "Stream" else s.render() for s in self._steps
+        ]
+        width = max(len(s) for s in shown) + 4
+        lines = [repr(self), ""]
+        for i, (step, label) in enumerate(zip(self._steps, shown, strict=False), 1):
+            lines.append(f"  {i}. {label:<{width}}{', '.join(step.properties())}".rstrip())
+        return Explanation("\n".join(lines))
+
+    # --------------------------------------------------------------- running
+    def __iter__(self) -> Iterator[T]:
+        """Run the query, yielding its items; closing the iterator closes every stage."""
+        return execute(self._steps, self.last_run)
+
+    def _run(self, consume: Callable[[Iterator[Any]], U]) -> U:
+        with running(self._steps, self.last_run) as it:
+            return consume(it)
+
+    @property
+    def rejects(self) -> Stream[Reject]:
+        """The items this query rejects, as records (stage, reason, line, file, lineno).
+
+        Running it runs the query and yields what its stages refused, so
+        ``log.count() + log.rejects.count()`` accounts for every line read.
+
+        >>> from streamql import Stream
+        >>> Stream(["a b", "", "c d"]).field(1).rejects.list()
+        [{'stage': 'field', 'reason': 'no column 1', 'line': '', 'file': None, 'lineno': 2}]
+        """
+        step = Step("rejects", _rejects_of, rowwise=False, uses_ctx=True)
+        return self._add(step)
