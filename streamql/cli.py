@@ -1,0 +1,422 @@
+"""The ``streamql`` command: the tutorial's queries on a sample tree, and one-off queries.
+
+``streamql demo`` writes a sample log tree (see :mod:`streamql.sample`) and runs
+the queries of parts 2 to 4 of "Generator Tricks for Systems Programmers" on it,
+showing each as code, its answer and its time, and checking every answer
+against the sample's own bookkeeping. ``streamql query EXPR [FILE ...]`` runs
+one query on your files, or on standard input, the way you would use grep or awk.
+
+Exit status: 0 success; 1 a runtime error (a missing or damaged file, a failing
+query, a demo answer that disagrees); 2 a usage error (bad option or
+expression); 130 interrupted (Ctrl-C); 141 output pipe closed (``| head``).
+``--traceback`` shows the Python traceback of an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import builtins
+import contextlib
+import datetime as dt
+import difflib
+import glob
+import io
+import json
+import os
+import re
+import sys
+import traceback
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from types import CodeType
+from typing import IO, Any
+
+from . import __version__, engine
+from .console import (
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_RUNTIME,
+    EXIT_USAGE,
+    CliError,
+    sorted_values,
+    split_message,
+    write,
+)
+from .demo import lines_per_file, run_demo
+from .errors import CorruptFileError, RejectedLinesWarning, StreamError
+from .expr import F
+from .stream import Stream
+
+__all__ = ["main"]
+
+QUERY_HELP = """\
+Run one query on the lines of FILEs, or of standard input (no FILE, or '-').
+Files may be plain, gzip, bzip2 or xz (told by content); a directory stands
+for every file under it; quoted globs are expanded ('logs/**/access-log*').
+
+EXPR is Python, evaluated in this process exactly like a line typed at the
+Python prompt, so run only expressions you would run yourself. With a leading
+dot it continues `lines`, the Stream of input lines:
+
+  streamql query '.grep("ply").count()' access-log
+  streamql query '.field(-1).where(lambda x: x != "-").map(int).sum()' access-log
+  streamql query '.parse_apache().where(status=404).count_by("request")' www/*/access-log*
+  grep ply access-log | streamql query '.parse_apache().where(F.bytes > 1_000_000)'
+
+Without one, it is any expression using `lines`:
+
+  streamql query 'sorted(lines.parse_apache().set("host"))[:10]' access-log
+
+In scope: lines, Stream, F, re, datetime, timedelta, timezone.
+
+Output: a Stream prints one item per line (records as JSON lines, datetimes in
+ISO 8601); a dict (count_by, a record) prints key<TAB>value lines; lists and
+sets print one item per line; anything else prints as itself. Lines the query
+rejected (e.g. not Apache log lines) are summed up on stderr.
+"""
+
+MAIN_EPILOG = """\
+Start with:  streamql demo            (the tutorial's queries on a sample tree)
+Then:        streamql query --help    (queries on your own files)
+
+Exit status: 0 done, 1 runtime error (missing or damaged file, failing query),
+2 usage error (bad option or expression), 130 interrupted, 141 output closed.
+"""
+
+DEMO_HELP = """\
+Write a sample tree of Apache logs (plain, gzip, bzip2 and xz; common and
+combined format; a few malformed lines) and run the queries of parts 2-4 of
+"Generator Tricks for Systems Programmers" on it. Each query is shown as the
+code that runs it, then its answer and time, checked against the answers the
+sample generator recorded while writing. Needs no data of yours.
+"""
+
+
+# ----------------------------------------------------------------- output
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted_values(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    return str(value)
+
+
+def render_item(item: Any) -> str:
+    """Show one item on one line: lines as they are, records as JSON, times in ISO 8601.
+
+    >>> render_item("GET / HTTP/1.1\\n")
+    'GET / HTTP/1.1'
+    >>> render_item({"status": 404, "datetime": dt.datetime(2008, 2, 24, 0, 8, 59)})
+    '{"status": 404, "datetime": "2008-02-24T00:08:59"}'
+    """
+    if isinstance(item, str):
+        return item.removesuffix("\n").removesuffix("\r")
+    if isinstance(item, (dt.datetime, dt.date, dt.time)):
+        return item.isoformat()
+    if isinstance(item, (dict, list, tuple)):
+        try:
+            return json.dumps(item, default=_json_default, ensure_ascii=False)
+        except (TypeError, ValueError):  # keys JSON cannot hold, circular data
+            return repr(item)
+    return str(item)
+
+
+def print_result(result: Any, out: IO[str], *, aligned: bool = False) -> None:
+    """Print a query's result: a Stream item by item, a dict as key<TAB>value lines.
+
+    Lists, tuples and sets print one item per line (sets sorted); anything
+    else prints as :func:`render_item` shows it. ``aligned`` pads the keys of a
+    dict so its values line up (for a terminal; a pipe gets plain TSV).
+
+    >>> import sys
+    >>> print_result({"/favicon.ico": 12, "/ply/": 3}, sys.stdout, aligned=True)
+    /favicon.ico	12
+    /ply/       	3
+    >>> print_result(Stream(["a\\n", "b\\n"]), sys.stdout)
+    a
+    b
+    """
+    if isinstance(result, Stream):
+        items = iter(result)
+        try:
+            for item in items:
+                write(out, render_item(item) + "\n")
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # stopped early (| head, Ctrl-C): close every file now
+    elif isinstance(result, str):
+        write(out, render_item(result) + "\n")
+    elif isinstance(result, Mapping):
+        keys = [render_item(k) for k in result]
+        width = min(max(map(len, keys), default=0), 60) if aligned else 0
+        for key, value in zip(keys, result.values(), strict=True):
+            write(out, f"{key:<{width}}\t{render_item(value)}\n")
+    elif isinstance(result, (set, frozenset)):
+        for item in sorted_values(result):
+            write(out, render_item(item) + "\n")
+    elif isinstance(result, (list, tuple, Iterator)):
+        for item in result:
+            write(out, render_item(item) + "\n")
+    else:
+        write(out, render_item(result) + "\n")
+
+
+@contextlib.contextmanager
+def _report_warnings(err: IO[str]) -> Iterator[None]:
+    """Show each warning once on stderr as one readable line, rejected lines included."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RejectedLinesWarning)
+        try:
+            yield
+        finally:
+            shown: set[str] = set()
+            for w in caught:
+                text = str(w.message)
+                if text in shown:
+                    continue
+                shown.add(text)
+                label = "" if issubclass(w.category, RejectedLinesWarning) else "warning: "
+                write(err, f"streamql: {label}{text}\n")
+
+
+# ------------------------------------------------------------------ query
+
+
+def _compile_query(expr: str) -> tuple[CodeType, str]:
+    """Compile EXPR; a leading dot continues ``lines``. Return the code and its text."""
+    text = expr.strip()
+    source = "lines" + text if text.startswith(".") or not text else text
+    shift = len(source) - len(text) - (len(expr) - len(expr.lstrip()))
+    try:
+        return compile(source, "<query>", "eval"), source
+    except SyntaxError as exc:
+        caret = ""
+        if exc.offset is not None and exc.lineno == 1:
+            column = max(exc.offset - 1 - shift, 0)
+            caret = f"\n  {expr}\n  {' ' * column}^"
+        raise CliError(f"bad expression: {exc.msg}{caret}", EXIT_USAGE) from exc
+
+
+def _check_files(names: list[str]) -> None:
+    for name in names:
+        if name == "-":
+            raise CliError("'-' (standard input) cannot be mixed with files", EXIT_USAGE)
+        if os.path.exists(name):
+            continue
+        if glob.has_magic(name):
+            if not glob.glob(name, recursive=True):
+                raise CliError(f"no file matches {name!r}", EXIT_RUNTIME)
+        else:
+            raise CliError(f"cannot open {name!r}: No such file or directory", EXIT_RUNTIME)
+
+
+@contextlib.contextmanager
+def _input(names: list[str]) -> Iterator[Stream[str]]:
+    """The Stream of input lines: the files named, or standard input."""
+    if names and names != ["-"]:
+        _check_files(names)
+        yield Stream.lines(*names)
+        return
+    stdin = sys.stdin
+    buffer = getattr(stdin, "buffer", None)
+    if buffer is None:  # a text stream without bytes under it (tests, embedding)
+        yield Stream(_lines_of(stdin))
+        return
+    # Decode like files are decoded: undecodable bytes become \\xNN, not an error.
+    text = io.TextIOWrapper(buffer, encoding="utf-8", errors="backslashreplace")
+    try:
+        yield Stream(_lines_of(text))
+    finally:
+        text.detach()  # leave the process's stdin open
+
+
+def _lines_of(file: IO[str]) -> Iterator[str]:
+    """Yield the lines of a file the caller owns: the end of a run closes this, not the file."""
+    yield from file
+
+
+def _usage_error(exc: Exception) -> CliError:
+    message, hint = split_message(str(exc))
+    if isinstance(exc, NameError) and exc.name and hasattr(Stream, exc.name):
+        hint = hint or f"to continue the input lines, start EXPR with a dot: '.{exc.name}(...)'"
+    if isinstance(exc, AttributeError) and exc.obj is not None and exc.name:
+        close = difflib.get_close_matches(exc.name, dir(exc.obj), n=1)
+        if close:
+            hint = hint or f"did you mean .{close[0]}?"
+    if not isinstance(exc, (TypeError, ValueError)) or not message:
+        message = f"{type(exc).__name__}: {message}"
+    return CliError(f"bad expression: {message}", EXIT_USAGE, hint)
+
+
+def _runtime_error(exc: Exception) -> CliError:
+    if isinstance(exc, CorruptFileError):
+        message, hint = split_message(str(exc))
+    elif isinstance(exc, OSError) and exc.filename is not None:
+        message, hint = f"{exc.filename}: {exc.strerror or exc}", ""
+    elif isinstance(exc, (StreamError, OSError)):
+        message, hint = split_message(str(exc))
+    else:
+        message, hint = split_message(f"{type(exc).__name__}: {exc}")
+    notes = [n.removeprefix("streamql: ") for n in getattr(exc, "__notes__", ())]
+    if notes:
+        message += " (" + "; ".join(notes) + ")"
+    return CliError(message, EXIT_RUNTIME, hint)
+
+
+def _run_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    code, _ = _compile_query(args.expr)
+    with _input(args.files) as lines, _report_warnings(err):
+        scope: dict[str, Any] = {
+            "__builtins__": builtins,
+            "lines": lines,
+            "Stream": Stream,
+            "F": F,
+            "re": re,
+            "datetime": dt.datetime,
+            "timedelta": dt.timedelta,
+            "timezone": dt.timezone,
+        }
+        try:
+            result = eval(code, scope)
+        except BrokenPipeError:
+            raise
+        except Exception as exc:
+            if engine.raised_in_run(exc) or isinstance(exc, (StreamError, OSError)):
+                raise _runtime_error(exc) from exc
+            raise _usage_error(exc) from exc
+        try:
+            print_result(result, out, aligned=_isatty(out))
+        except BrokenPipeError:
+            raise
+        except Exception as exc:
+            raise _runtime_error(exc) from exc
+    return EXIT_OK
+
+
+def _isatty(out: IO[str]) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# ------------------------------------------------------------------- main
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="streamql",
+        description="Lazy stream queries over logs and files, after David Beazley's "
+        '"Generator Tricks for Systems Programmers".',
+        epilog=MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"streamql {__version__}")
+    parser.add_argument(
+        "--traceback", action="store_true", help="show the Python traceback of an error"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=summary,
+            description=description,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.add_argument(
+            "--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
+        return sub
+
+    demo = command("demo", "run the tutorial's queries on a generated sample tree", DEMO_HELP)
+    demo.add_argument(
+        "--dir", metavar="DIR", help="write the tree here (new or empty; kept afterwards)"
+    )
+    demo.add_argument(
+        "--lines",
+        metavar="N",
+        type=lines_per_file,
+        default=2000,
+        help="lines per log file, 9 files (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--seed",
+        metavar="N",
+        type=int,
+        default=0,
+        help="seed of the sample's generator (default: %(default)s)",
+    )
+    demo.add_argument("--keep", action="store_true", help="keep the temporary tree")
+    demo.set_defaults(run=run_demo)
+
+    query = command("query", "run one query on files or standard input", QUERY_HELP)
+    query.add_argument("expr", metavar="EXPR", help="the query: '.grep(\"x\").count()'")
+    query.add_argument("files", metavar="FILE", nargs="*", help="files, directories, globs, '-'")
+    query.set_defaults(run=_run_query)
+    return parser
+
+
+def _error(err: IO[str], error: CliError) -> None:
+    write(err, f"streamql: {error.message}\n")
+    if error.hint:
+        write(err, "".join(f"  {line}\n" for line in error.hint.splitlines()))
+
+
+def _silence_stdout() -> None:
+    """After the reader of our stdout went away, send what is left to /dev/null.
+
+    Otherwise Python's final flush fails again and prints a second error.
+    """
+    real = sys.__stdout__
+    if real is None or sys.stdout is not real:
+        return  # not the process's own stdout (embedded, tests): nothing flushes it at exit
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, real.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``streamql`` command with ``argv`` (default: ``sys.argv[1:]``); return its status.
+
+    >>> main(["query", "--help"])  # doctest: +ELLIPSIS
+    usage: streamql query [-h] EXPR [FILE ...]
+    ...
+    0
+    """
+    out, err = sys.stdout, sys.stderr
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    run: Callable[[argparse.Namespace, IO[str], IO[str]], int] = args.run
+    try:
+        try:
+            return run(args, out, err)
+        except BrokenPipeError:
+            raise
+        except CliError as exc:
+            if args.traceback:
+                traceback.print_exception(exc.__cause__ or exc, file=err)
+            _error(err, exc)
+            return exc.status
+        except Exception as exc:  # a bug of ours: still one line, unless asked
+            if args.traceback:
+                traceback.print_exception(exc, file=err)
+            _error(err, CliError(f"internal error: {type(exc).__name__}: {exc}", EXIT_RUNTIME))
+            return EXIT_RUNTIME
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
