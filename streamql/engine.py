@@ -8,6 +8,7 @@ interrupted — every stage is closed, so files and sockets are released at once
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from .context import RunContext
 from .errors import FieldError, StreamError
 from .plan import Step
 
-__all__ = ["execute", "RunReport"]
+__all__ = ["execute", "running", "raised_in_run", "RunReport"]
 
 
 @dataclass
@@ -70,6 +71,19 @@ def close_all(stages: list[Any]) -> None:
         raise error
 
 
+def raised_in_run(exc: BaseException) -> bool:
+    """Tell whether ``exc`` came out of a running query (not from building one).
+
+    >>> from streamql import Stream
+    >>> try:
+    ...     Stream([0]).map(lambda x: 1 / x).list()
+    ... except ZeroDivisionError as exc:
+    ...     raised_in_run(exc)
+    True
+    """
+    return getattr(exc, "_streamql_in_run", False) is True
+
+
 def _note_origin(exc: BaseException, ctx: RunContext) -> None:
     if isinstance(exc, StreamError) and not isinstance(exc, FieldError):
         return  # streamql's own errors already say where, or concern the whole run
@@ -103,6 +117,8 @@ def running(
         report.completed = True
     except Exception as exc:
         _note_origin(exc, ctx)
+        with contextlib.suppress(AttributeError):  # a few C exceptions take no attributes
+            exc._streamql_in_run = True  # type: ignore[attr-defined]
         raise
     finally:
         report.rejected = dict(ctx.rejected)

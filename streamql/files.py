@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from itertools import chain
 from pathlib import Path, PurePosixPath
+from types import GeneratorType
 from typing import IO, Any
 
 from .context import ItemCursor, LineCursor, RunContext, check_errors
@@ -385,9 +386,20 @@ def lines(
 
 
 def items(iterable: Iterable[Any], *, ctx: RunContext | None = None) -> Iterator[Any]:
-    """Pass items through, telling ``ctx`` each one's 1-based number."""
+    """Pass items through, telling ``ctx`` each one's 1-based number when it tracks origins.
+
+    A generator is the run's to close; a file or other closable iterator is not.
+
+    >>> list(items(iter("ab")))
+    ['a', 'b']
+    """
     if ctx is None or not ctx.track:
-        return iter(iterable)
+        it = iter(iterable)
+        if hasattr(it, "close") and not isinstance(it, GeneratorType):
+            # A file or socket stream the caller handed us is theirs to close: the
+            # engine closes the stages of a run, so give it a stage without close().
+            return chain(it)
+        return it
     cursor = ItemCursor()
     ctx.cursor = cursor
 

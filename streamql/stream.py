@@ -15,11 +15,13 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, TypeVar
 
-from . import apache, binary, files, flow, markup, records, terminals, text
+from . import aggregates, apache, binary, files, flow, markup, records, terminals, text
 from .base import Explanation, Source, StreamBase, check_path
 from .context import Errors
 from .expr import Expr, field_equals
+from .live_methods import LiveMethods
 from .plan import Step, render_value
+from .routing_methods import RoutingMethods
 
 __all__ = ["Stream", "operation", "Explanation"]
 
@@ -36,7 +38,7 @@ def _xml(source: Source, tag: str) -> Iterator[Any]:
     return markup.xml_elements(source.take("xml"), tag)
 
 
-class Stream(StreamBase[T]):
+class Stream(LiveMethods[T], RoutingMethods[T], StreamBase[T]):
     """A lazy, re-runnable query: chain methods to build it, iterate or call a terminal to run it.
 
     >>> s = Stream(["GET /a 200 10", "GET /b 404 -", "GET /c 200 7"])
@@ -502,6 +504,26 @@ class Stream(StreamBase[T]):
         {'a': 2}
         """
         return self._run(lambda it: terminals.group_by(field, it, agg))
+
+    def aggregate(self, *one: aggregates.Aggregate, **named: aggregates.Aggregate) -> Any:
+        """Run the query once and compute aggregations: one, or many by name.
+
+        Every aggregation sees each item in the same pass, so several answers
+        cost one read of the data (see :mod:`streamql.aggregates`).
+
+        >>> from streamql import F
+        >>> from streamql.aggregates import Count, Sum, CountBy
+        >>> rows = Stream([{"s": 404, "b": 5, "h": "a"}, {"s": 200, "b": 7, "h": "b"}])
+        >>> rows.aggregate(missing=Count(where=F.s == 404), total=Sum("b"), hosts=CountBy("h"))
+        {'missing': 1, 'total': 12, 'hosts': {'a': 1, 'b': 1}}
+        >>> rows.aggregate(Sum("b"))
+        12
+        """
+        if (one and named) or len(one) > 1:
+            raise TypeError("aggregate: give one aggregation, or several by name=")
+        target: Any = one[0] if one else named
+        aggregates._check(target)
+        return self._run(lambda it: aggregates.run(target, it))
 
     def write(self, path_or_file: str | os.PathLike[str] | IO[str]) -> int:
         """Run the query, writing each item to a file (atomically to a path); return the count.
