@@ -18,7 +18,8 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
 def test_ruff_clean() -> None:
-    result = run("ruff", "check", "streamql", "tests", "bench")
+    folders = [f for f in ("streamql", "tests", "bench") if (ROOT / f).is_dir()]
+    result = run("ruff", "check", *folders)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
