@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .context import RunContext
-from .errors import FieldError, StreamError
+from .errors import FieldError, StreamError, add_note
 from .plan import Step
 
 __all__ = ["execute", "running", "raised_in_run", "RunReport"]
@@ -87,13 +87,11 @@ def raised_in_run(exc: BaseException) -> bool:
 def _note_origin(exc: BaseException, ctx: RunContext) -> None:
     if isinstance(exc, StreamError) and not isinstance(exc, FieldError):
         return  # streamql's own errors already say where, or concern the whole run
-    if not hasattr(exc, "add_note"):  # Python 3.10
-        return
     path, lineno = ctx.origin()
     if lineno is None:
         return
     where = f"{path}:{lineno}" if path else f"item {lineno}"
-    exc.add_note(f"streamql: raised while the query was at {where}")
+    add_note(exc, f"streamql: raised while the query was at {where}")
 
 
 @contextmanager

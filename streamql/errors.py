@@ -8,13 +8,29 @@ note naming the file and line being read, where one is known).
 
 from __future__ import annotations
 
+import contextlib
+
 __all__ = [
+    "add_note",
     "StreamError",
     "ParseError",
     "CorruptFileError",
     "FieldError",
     "RejectedLinesWarning",
 ]
+
+
+def add_note(exc: BaseException, note: str) -> None:
+    """Add a note to an exception (``BaseException.add_note`` before Python 3.11 too).
+
+    On 3.10 the note is kept in ``__notes__`` as 3.11 does, for callers such as
+    the command line to show; the traceback printer there does not show it.
+    """
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+        return
+    with contextlib.suppress(AttributeError):  # exceptions that take no attributes
+        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
 
 
 class StreamError(Exception):

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from .context import Errors, Reject, RunContext, check_errors
-from .errors import FieldError
+from .errors import FieldError, add_note
 from .expr import Expr
 
 __all__ = ["where", "select", "convert", "with_origin", "Origin", "predicate"]
@@ -116,8 +116,7 @@ def convert(
                 kept = own.bad(policy, "convert", f"{name}: {type(exc).__name__}", record)
             except Exception as exc:
                 if policy == "raise":
-                    if hasattr(exc, "add_note"):  # Python 3.11+
-                        exc.add_note(f"convert: while converting {name}={record.get(name)!r}")
+                    add_note(exc, f"convert: while converting {name}={record.get(name)!r}")
                     raise
                 kept = own.bad(policy, "convert", f"{name}: {type(exc).__name__}", record)
             if kept is not None:

@@ -1,0 +1,455 @@
+"""Threads and queues: run stages in threads, fan streams in, and take it all down.
+
+The tutorial's ``genqueue`` and ``genmulti``, with their shortcuts fixed:
+
+- the end of a stream is a private marker object, never ``StopIteration``;
+- an exception in a producer thread travels to the consumer, which re-raises
+  it with its original traceback as soon as it reaches it;
+- queues are bounded, so a fast producer waits instead of filling memory;
+- a consumer that stops early (``take``, ``break``, an exception) stops the
+  producer threads, and every thread is joined, with a timeout, before the
+  consuming generator returns.
+
+**Batching rule.** Inside streamql, items cross threads through a
+:class:`Channel`: each producer appends every item to a shared deque the moment
+it has it (no lock, no per-item wake-up unless the consumer is asleep), and the
+consumer takes *everything that is ready* in one go. So a batch is "whatever
+arrived since the consumer last looked", up to a limit: bulk streams move in
+large batches, while an item of a live stream is visible to the consumer as
+soon as it is produced, even if its source then blocks for an hour. Nothing is
+ever held back waiting for a batch to fill.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from typing import Any, Generic, Protocol, TypeVar
+
+from .errors import StreamError
+
+__all__ = [
+    "Channel",
+    "check_queue",
+    "to_queue",
+    "from_queue",
+    "background",
+    "multiplex",
+    "concat",
+    "zip_sources",
+    "JOIN_TIMEOUT",
+    "DEFAULT_MAXSIZE",
+]
+
+T = TypeVar("T")
+log = logging.getLogger("streamql.threads")
+
+JOIN_TIMEOUT = 2.0
+"""Seconds a consumer waits for its producer threads to stop before giving up on them."""
+DEFAULT_MAXSIZE = 8192
+"""Default bound, in items, of the buffer between two threads."""
+_POLL = 0.25  # safety net: every wait re-checks its condition at least this often
+
+
+class _Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+_END = _Marker("streamql end of stream")
+
+
+class _Failure:
+    """An exception travelling from a producer thread to the consumer."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class QueueLike(Protocol):
+    def put(self, item: Any) -> None: ...
+
+    def get(self) -> Any: ...
+
+
+def check_queue(stage: str, q: object, *methods: str) -> None:
+    for method in methods:
+        if not callable(getattr(q, method, None)):
+            raise TypeError(f"{stage}: expected a queue with .{method}(), got {q!r}")
+
+
+def check_maxsize(stage: str, maxsize: object) -> int:
+    """Validate a buffer bound when the step is added."""
+    if not isinstance(maxsize, int) or isinstance(maxsize, bool) or maxsize < 1:
+        raise ValueError(f"{stage}: maxsize must be an int >= 1, got {maxsize!r}")
+    return maxsize
+
+
+def _reraise(failure: _Failure, where: str) -> None:
+    error = failure.error
+    if hasattr(error, "add_note"):
+        error.add_note(f"streamql: raised in {where}")
+    raise error
+
+
+# ---------------------------------------------------------------- the channel
+class Channel(Generic[T]):
+    """A bounded hand-off from producer threads to one consumer, in batches of what is ready.
+
+    Producers call :meth:`put` (False once the consumer has gone) and
+    :meth:`finish` when done (with the exception that ended them, if any); the
+    consumer iterates :meth:`batches` or :meth:`items`, and calls :meth:`close`
+    (closing that iterator does it) to tell producers to stop.
+
+    >>> ch = Channel(maxsize=10, producers=1)
+    >>> ch.put(1), ch.put(2)
+    (True, True)
+    >>> ch.finish()
+    >>> list(ch.batches())
+    [[1, 2]]
+    """
+
+    def __init__(self, maxsize: int = DEFAULT_MAXSIZE, producers: int = 0) -> None:
+        self.maxsize = check_maxsize("Channel", maxsize)
+        self._items: deque[Any] = deque()
+        self._lock = threading.Lock()
+        self._readable = threading.Condition(self._lock)
+        self._writable = threading.Condition(self._lock)
+        self._reader_waiting = False
+        self._writers_waiting = 0
+        self._producers = producers
+        self._failed = False
+        self.stopped = False
+        """True once the consumer has gone: producers should stop."""
+
+    def add_producer(self) -> None:
+        """Count one more producer; the stream ends when every producer has finished."""
+        with self._lock:
+            self._producers += 1
+
+    def put(self, item: T) -> bool:
+        """Hand one item to the consumer; wait while the buffer is full. False: stop producing."""
+        items = self._items
+        items.append(item)
+        if self._reader_waiting:
+            self._wake_reader()
+        if len(items) >= self.maxsize:
+            self._wait_for_room()
+        return not self.stopped
+
+    def put_many(self, batch: Iterable[T]) -> bool:
+        """Hand several items to the consumer, in order; see :meth:`put`."""
+        items = self._items
+        items.extend(batch)
+        if self._reader_waiting:
+            self._wake_reader()
+        if len(items) >= self.maxsize:
+            self._wait_for_room()
+        return not self.stopped
+
+    def _wake_reader(self) -> None:
+        with self._lock:
+            # Once is enough: items appended before the reader runs need no second wake-up.
+            self._reader_waiting = False
+            self._readable.notify()
+
+    def _wait_for_room(self) -> None:
+        with self._lock:
+            self._writers_waiting += 1
+            try:
+                while len(self._items) >= self.maxsize and not self.stopped:
+                    self._writable.wait(_POLL)
+            finally:
+                self._writers_waiting -= 1
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """End one producer, passing on the exception that stopped it, if any."""
+        if error is not None:
+            self._items.append(_Failure(error))
+            self._failed = True
+        with self._lock:
+            self._producers -= 1
+            self._readable.notify()
+
+    def close(self) -> None:
+        """Tell the producers to stop, and wake any that wait for room."""
+        self.stopped = True
+        with self._lock:
+            self._writable.notify_all()
+
+    def batches(
+        self, limit: int | None = None, where: str = "a producer thread"
+    ) -> Generator[list[T], None, None]:
+        """Yield lists of the items ready, as they arrive; raise a producer's error in turn.
+
+        Each list holds what arrived since the last one (at most ``limit``).
+        """
+        items = self._items
+        popleft = items.popleft
+        cap = limit or self.maxsize
+        try:
+            while True:
+                n = len(items)
+                if n:
+                    batch = [popleft() for _ in range(n if n < cap else cap)]
+                    if self._writers_waiting:
+                        with self._lock:
+                            self._writable.notify_all()
+                    if self._failed:
+                        for i, item in enumerate(batch):
+                            if type(item) is _Failure:
+                                if i:
+                                    yield batch[:i]
+                                _reraise(item, where)
+                    yield batch
+                    continue
+                with self._lock:
+                    try:
+                        while not items and self._producers > 0:
+                            self._reader_waiting = True
+                            self._readable.wait(_POLL)
+                    finally:
+                        self._reader_waiting = False
+                    if not items:
+                        return
+        finally:
+            self.close()
+
+    def items(self, where: str = "a producer thread") -> Generator[T, None, None]:
+        """Yield the items one by one as they arrive (see :meth:`batches`)."""
+        batches = self.batches(where=where)
+        try:
+            for batch in batches:
+                yield from batch
+        finally:
+            batches.close()
+
+
+def pump(channel: Channel[Any], source: Iterable[Any], own: bool) -> None:
+    """Feed ``source`` into ``channel`` until it ends or the consumer goes; always finish.
+
+    ``own``: close the source's iterator here when done (it belongs to this thread).
+    """
+    error: BaseException | None = None
+    try:
+        it = iter(source)
+        try:
+            put = channel.put
+            for item in it:
+                if not put(item):
+                    break
+        finally:
+            if own and hasattr(it, "close"):
+                it.close()
+    except BaseException as exc:
+        error = exc
+    finally:
+        channel.finish(error)
+
+
+def start_thread(target: Callable[..., None], *args: Any, name: str) -> threading.Thread:
+    """Start a daemon thread (a source stuck in a system call cannot keep Python alive)."""
+    thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+_names = itertools.count(1)
+
+
+def thread_name(stage: str) -> str:
+    return f"streamql-{stage}-{next(_names)}"
+
+
+def join_all(threads: Iterable[threading.Thread], timeout: float = JOIN_TIMEOUT) -> list[str]:
+    """Join threads within ``timeout`` seconds in all; return the names of those still running."""
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    alive = [t.name for t in threads if t.is_alive()]
+    if alive:
+        log.warning(
+            "threads still running after %.1f s (blocked in their source): %s", timeout, alive
+        )
+    return alive
+
+
+# ------------------------------------------------------------------- queues
+def to_queue(q: QueueLike, items: Iterable[T]) -> int:
+    """Put every item on ``q``, then an end-of-stream marker; return how many were put.
+
+    Terminal; consumes ``items``. If ``items`` raises, the exception is put on
+    the queue (so :func:`from_queue` re-raises it in the consumer) and raised
+    here too. With a bounded queue, waits while it is full (backpressure).
+
+    >>> import queue
+    >>> q = queue.Queue()
+    >>> to_queue(q, ["a", "b"])
+    2
+    >>> list(from_queue(q))
+    ['a', 'b']
+    """
+    check_queue("to_queue", q, "put")
+    n = 0
+    try:
+        for item in items:
+            q.put(item)
+            n += 1
+    except BaseException as exc:
+        q.put(_Failure(exc))
+        raise
+    q.put(_END)
+    return n
+
+
+def from_queue(q: QueueLike) -> Generator[Any, None, None]:
+    """Yield the items put on ``q`` by :func:`to_queue`, until its end-of-stream marker.
+
+    Lazy; holds one item. An exception the producer put on the queue is
+    raised here with its original traceback.
+
+    >>> import queue
+    >>> q = queue.Queue()
+    >>> to_queue(q, range(3))
+    3
+    >>> sum(from_queue(q))
+    3
+    """
+    check_queue("from_queue", q, "get")
+    return _from_queue(q)
+
+
+def _from_queue(q: QueueLike) -> Generator[Any, None, None]:
+    get = q.get
+    while True:
+        item = get()
+        if item is _END:
+            return
+        if type(item) is _Failure:
+            _reraise(item, "the thread feeding the queue")
+        yield item
+
+
+# --------------------------------------------------------- threaded stages
+def background(items: Iterable[T], *, maxsize: int = DEFAULT_MAXSIZE) -> Iterator[T]:
+    """Run the iteration of ``items`` in its own thread, behind a buffer of ``maxsize`` items.
+
+    Lazy: the thread starts at the first ``next()``. Memory: at most about
+    ``2 * maxsize`` items in flight (the buffer plus the batch in hand); the
+    producer waits when the buffer is full. Its exceptions are raised here;
+    closing this iterator stops and joins the thread.
+
+    >>> list(background(range(5), maxsize=2))
+    [0, 1, 2, 3, 4]
+    """
+    check_maxsize("background", maxsize)
+    return _background(items, maxsize)
+
+
+def _background(items: Iterable[T], maxsize: int) -> Iterator[T]:
+    channel: Channel[T] = Channel(maxsize, producers=1)
+    # The upstream belongs to whoever gave it to us (the engine closes a run's stages).
+    thread = start_thread(pump, channel, items, False, name=thread_name("background"))
+    try:
+        for batch in channel.batches(where=thread.name):
+            yield from batch
+    finally:
+        channel.close()
+        if join_all([thread]):
+            raise StreamError(
+                f"background: the upstream still runs in {thread.name} after {JOIN_TIMEOUT} s "
+                "and cannot be closed\n\nIts source blocks without yielding; give it a timeout."
+            )
+
+
+def multiplex(sources: Iterable[Iterable[T]], *, maxsize: int = DEFAULT_MAXSIZE) -> Iterator[T]:
+    """Yield the items of several sources as they arrive, each source read in its own thread.
+
+    Lazy; at most about ``2 * maxsize`` items buffered. A source that blocks
+    never holds back the others; each source's items keep their order; the
+    stream ends when every source has ended. The first exception raised by a
+    source is raised here; closing stops and joins every thread (each thread
+    closes its own source).
+
+    >>> sorted(multiplex([range(3), "ab"]), key=str)
+    [0, 1, 2, 'a', 'b']
+    """
+    if isinstance(sources, (str, bytes)) or not isinstance(sources, Iterable):
+        raise TypeError(f"multiplex: expected an iterable of sources, got {sources!r}")
+    check_maxsize("multiplex", maxsize)
+    return _multiplex(sources, maxsize)
+
+
+def _multiplex(sources: Iterable[Iterable[T]], maxsize: int) -> Iterator[T]:
+    sources = list(sources)
+    channel: Channel[T] = Channel(maxsize, producers=len(sources))
+    threads: list[threading.Thread] = []
+    try:
+        for source in sources:
+            threads.append(start_thread(pump, channel, source, True, name=thread_name("multiplex")))
+        for batch in channel.batches(where="a multiplex source thread"):
+            yield from batch
+    finally:
+        channel.close()
+        join_all(threads)
+
+
+def concat(sources: Iterable[Iterable[T]]) -> Iterator[T]:
+    """Yield all items of each source in turn (the tutorial's gen_cat), closing each after.
+
+    Lazy; one source open at a time.
+
+    >>> list(concat([[1, 2], (3,)]))
+    [1, 2, 3]
+    """
+    if isinstance(sources, (str, bytes)) or not isinstance(sources, Iterable):
+        raise TypeError(f"concat: expected an iterable of sources, got {sources!r}")
+    return _concat(sources)
+
+
+def _concat(sources: Iterable[Iterable[T]]) -> Iterator[T]:
+    for source in sources:
+        it = iter(source)
+        try:
+            yield from it
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()
+
+
+def zip_sources(sources: Iterable[Iterable[Any]]) -> Iterator[tuple[Any, ...]]:
+    """Yield tuples of one item from each source in lock-step; end when any source ends.
+
+    Lazy; constant memory. Every source is closed when the zip ends or is closed.
+
+    >>> list(zip_sources([[1, 2, 3], "ab"]))
+    [(1, 'a'), (2, 'b')]
+    """
+    if isinstance(sources, (str, bytes)) or not isinstance(sources, Iterable):
+        raise TypeError(f"zip: expected an iterable of sources, got {sources!r}")
+    return _zip(sources)
+
+
+def _zip(sources: Iterable[Iterable[Any]]) -> Iterator[tuple[Any, ...]]:
+    its: list[Iterator[Any]] = []
+    try:
+        for source in sources:
+            its.append(iter(source))
+        yield from zip(*its, strict=False)
+    finally:
+        for it in reversed(its):
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()

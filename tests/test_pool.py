@@ -1,0 +1,62 @@
+"""The process pool stage: order kept, errors raised, early stop shuts the pool down."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from streamql import Stream
+from streamql.pool import parallel_map
+
+
+def square(x: int) -> int:
+    return x * x
+
+
+def fails_on_seven(x: int) -> int:
+    if x == 7:
+        raise ValueError("seven")
+    return x
+
+
+def test_parallel_map_keeps_order() -> None:
+    assert Stream(range(2000)).parallel_map(square, processes=2, chunksize=64).list() == [
+        x * x for x in range(2000)
+    ]
+
+
+def test_parallel_map_error_is_raised() -> None:
+    with pytest.raises(ValueError, match="seven"):
+        list(parallel_map(fails_on_seven, range(20), processes=2, chunksize=3))
+
+
+def test_parallel_map_early_stop_on_infinite_source() -> None:
+    baseline = threading.active_count()
+    assert Stream(itertools.count()).parallel_map(square, processes=2).take(3).list() == [0, 1, 4]
+    deadline = time.monotonic() + 5
+    while threading.active_count() > baseline and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threading.active_count() == baseline
+
+
+def test_parallel_map_checks_arguments_at_call_time() -> None:
+    with pytest.raises(TypeError, match="picklable"):
+        Stream([1]).parallel_map(lambda x: x)
+    with pytest.raises(ValueError, match="processes"):
+        Stream([1]).parallel_map(square, processes=0)
+    assert "parallel_map(square, processes=2)" in repr(
+        Stream([1]).parallel_map(square, processes=2)
+    )
+
+
+@settings(max_examples=3, deadline=None)
+@given(st.lists(st.integers(), max_size=50), st.integers(min_value=1, max_value=8))
+def test_parallel_map_equals_map(items: list[int], chunksize: int) -> None:
+    assert list(parallel_map(square, items, processes=2, chunksize=chunksize)) == list(
+        map(square, items)
+    )
