@@ -16,6 +16,7 @@ from __future__ import annotations
 import operator
 import warnings
 from collections import Counter, deque
+from collections.abc import Callable
 from typing import Any, Literal, Protocol, TypedDict, cast
 
 from .errors import ParseError, RejectedLinesWarning
@@ -97,6 +98,9 @@ class RunContext:
         self.sink: deque[Reject] | None = deque() if keep_rejects else None
         # Set by the engine: does any stage need to know each item's origin?
         self.track = True
+        # Checks a later stage registers (until(event), until(timeout=)) that an
+        # idle live source polls, so a quiet stream still ends on time.
+        self.stops: list[Callable[[], bool]] = []
 
     def origin(self) -> tuple[str | None, int | None]:
         """Return (file, line number) of the item the source handed out last."""
