@@ -12,34 +12,76 @@ trick is an ordinary generator function you can use on its own, and the
 
 from __future__ import annotations
 
+from .aggregates import (
+    ApproxDistinct,
+    ApproxQuantiles,
+    Count,
+    CountBy,
+    Distinct,
+    First,
+    HeavyHitters,
+    Last,
+    Max,
+    Mean,
+    Min,
+    Quantiles,
+    Sum,
+    Top,
+)
 from .apache import ApacheRecord, parse_apache
 from .context import Reject, RunContext
+from .coroutines import ConsumerThread, broadcast, consumer
 from .errors import CorruptFileError, FieldError, ParseError, RejectedLinesWarning, StreamError
 from .expr import F
 
-# The modules streamql.files and streamql.text keep their names: import their
-# functions from them (from streamql.files import files, lines).
+# Modules whose names a function shares keep the module's name: import those
+# functions from them (from streamql.files import files, lines; from
+# streamql.follow import follow; from streamql.logfile import logfile).
 from .files import cat, open_file, open_files
-from .flow import Last, generate, storelast, trace
+from .flow import LastSeen, generate, storelast, trace
+from .net import NetConsumer, receive_from, send_to
 from .records import Origin
+from .shutdown import shutdown_on_signals
 from .stream import Explanation, Stream, operation
 from .text import field, grep
+from .transport import FrameError
+from .windows import Window
 
 __all__ = [
     "ApacheRecord",
+    "ApproxDistinct",
+    "ApproxQuantiles",
+    "ConsumerThread",
     "CorruptFileError",
+    "Count",
+    "CountBy",
+    "Distinct",
     "Explanation",
     "F",
     "FieldError",
+    "First",
+    "FrameError",
+    "HeavyHitters",
     "Last",
+    "LastSeen",
+    "Max",
+    "Mean",
+    "Min",
+    "NetConsumer",
     "Origin",
     "ParseError",
+    "Quantiles",
     "Reject",
     "RejectedLinesWarning",
     "RunContext",
     "Stream",
     "StreamError",
+    "Sum",
+    "Top",
+    "Window",
+    "broadcast",
     "cat",
+    "consumer",
     "field",
     "generate",
     "grep",
@@ -47,6 +89,9 @@ __all__ = [
     "open_files",
     "operation",
     "parse_apache",
+    "receive_from",
+    "send_to",
+    "shutdown_on_signals",
     "storelast",
     "trace",
 ]

@@ -16,7 +16,7 @@ __all__ = [
     "distinct",
     "trace",
     "tap",
-    "Last",
+    "LastSeen",
     "storelast",
     "generate",
     "key_function",
@@ -121,7 +121,7 @@ def tap(func: Callable[[T], Any], items: Iterable[T]) -> Iterator[T]:
     return run()
 
 
-class Last:
+class LastSeen:
     """Holds the last item a ``storelast`` stage passed on (None before any)."""
 
     __slots__ = ("item",)
@@ -130,13 +130,13 @@ class Last:
         self.item: Any = None
 
     def __repr__(self) -> str:
-        return f"Last({self.item!r})"
+        return f"LastSeen({self.item!r})"
 
 
-def storelast(holder: Last, items: Iterable[T]) -> Iterator[T]:
+def storelast(holder: LastSeen, items: Iterable[T]) -> Iterator[T]:
     """Pass items on, keeping the latest in ``holder.item`` (the tutorial's storelast).
 
-    >>> last = Last()
+    >>> last = LastSeen()
     >>> it = storelast(last, ["a", "b"])
     >>> next(it), last.item
     ('a', 'a')

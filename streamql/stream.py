@@ -354,7 +354,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], StreamBase[T]):
         >>> [(col, lines.last) for col in lines.field(1)]
         [('1', 'a 1'), ('2', 'b 2')]
         """
-        return self._then("storelast", flow.storelast, flow.Last(), pure=False, shown="")
+        return self._then("storelast", flow.storelast, flow.LastSeen(), pure=False, shown="")
 
     @property
     def last(self) -> Any:
