@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
+from .engine import close_each
 from .errors import StreamError
 from .threads import (
     DEFAULT_MAXSIZE,
@@ -98,20 +99,6 @@ def _check_consumers(stage: str, consumers: Iterable[Any]) -> list[Any]:
     return found
 
 
-def _close_all(consumers: Iterable[Any]) -> BaseException | None:
-    """Close every consumer; return the first error a close raised."""
-    error: BaseException | None = None
-    for c in consumers:
-        close = getattr(c, "close", None)
-        if close is None:
-            continue
-        try:
-            close()
-        except BaseException as exc:
-            error = error or exc
-    return error
-
-
 def broadcast(consumers: Iterable[Consumer], items: Iterable[Any]) -> int:
     """Send every item to each consumer in turn, then close them all; return the item count.
 
@@ -142,9 +129,9 @@ def broadcast(consumers: Iterable[Consumer], items: Iterable[Any]) -> int:
                         active = [a for a in active if a is not c]
                 n += 1
     except BaseException:
-        _close_all(everyone)
+        close_each(everyone)
         raise
-    error = _close_all(everyone)
+    error = close_each(everyone)
     if error is not None:
         raise error
     return n

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,17 +56,23 @@ def build(steps: Sequence[Step], ctx: RunContext) -> tuple[Iterator[Any], list[A
     return it, stages
 
 
-def close_all(stages: list[Any]) -> None:
-    """Close every stage, downstream first, even if some close() fails."""
+def close_each(closables: Iterable[Any]) -> BaseException | None:
+    """Close every object that has ``close()``, in order; return the first error raised."""
     error: BaseException | None = None
-    for stage in reversed(stages):
-        close = getattr(stage, "close", None)
+    for obj in closables:
+        close = getattr(obj, "close", None)
         if close is None:
             continue
         try:
             close()
         except BaseException as exc:
             error = error or exc
+    return error
+
+
+def close_all(stages: list[Any]) -> None:
+    """Close every stage, downstream first, even if some close() fails; then raise."""
+    error = close_each(reversed(stages))
     if error is not None:
         raise error
 

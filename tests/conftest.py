@@ -5,6 +5,9 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,3 +47,14 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]
             f.writelines(lines)
     monkeypatch.chdir(tmp_path)
     return content
+
+
+@pytest.fixture
+def no_leaked_threads() -> Iterator[None]:
+    """Fail the test if it leaves more threads running than it found (after 3 s of grace)."""
+    baseline = threading.active_count()
+    yield
+    deadline = time.monotonic() + 3
+    while threading.active_count() > baseline and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threading.active_count() == baseline, threading.enumerate()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Generator, Iterator
 from typing import Any
 
@@ -25,14 +23,7 @@ from streamql.coroutines import (
 MILLION = 1_000_000
 
 
-@pytest.fixture(autouse=True)
-def no_leaked_threads() -> Iterator[None]:
-    baseline = threading.active_count()
-    yield
-    deadline = time.monotonic() + 3
-    while threading.active_count() > baseline and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert threading.active_count() == baseline, threading.enumerate()
+pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
 
 @consumer

@@ -24,6 +24,8 @@ import pytest
 from streamql import RejectedLinesWarning, Stream
 from streamql.follow import follow
 
+pytestmark = pytest.mark.usefixtures("no_leaked_threads")
+
 POLL = 0.01
 TIMEOUT = 20.0
 

@@ -9,8 +9,12 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from streamql import Stream
 from streamql.logfile import logfile, read_checkpoint, rotated_siblings
+
+pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
 
 def make_log(tmp_path: Path) -> Path:

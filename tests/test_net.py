@@ -27,14 +27,7 @@ KEY = b"0123456789abcdef-shared"
 TIMEOUT = 10
 
 
-@pytest.fixture(autouse=True)
-def no_leaked_threads() -> Iterator[None]:
-    baseline = threading.active_count()
-    yield
-    deadline = time.monotonic() + 3
-    while threading.active_count() > baseline and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert threading.active_count() == baseline, threading.enumerate()
+pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
 
 class Receiver:

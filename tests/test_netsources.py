@@ -13,6 +13,8 @@ import pytest
 from streamql import Stream
 from streamql.netsources import tcp_connections, tcp_lines, udp_messages
 
+pytestmark = pytest.mark.usefixtures("no_leaked_threads")
+
 TIMEOUT = 10.0
 
 

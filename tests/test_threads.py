@@ -19,14 +19,7 @@ from streamql.threads import background, concat, from_queue, multiplex, to_queue
 MILLION = 1_000_000
 
 
-@pytest.fixture(autouse=True)
-def no_leaked_threads() -> Iterator[None]:
-    baseline = threading.active_count()
-    yield
-    deadline = time.monotonic() + 3
-    while threading.active_count() > baseline and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert threading.active_count() == baseline, threading.enumerate()
+pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
 
 def explode_after(n: int) -> Iterator[int]:

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from streamql import RunContext, Stream
 from streamql.windows import Window, merge_by_time, scan, until, window
 
+pytestmark = pytest.mark.usefixtures("no_leaked_threads")
+
 times = st.lists(st.integers(min_value=0, max_value=200), max_size=60)
 
 
