@@ -262,6 +262,17 @@ class RoutingMethods(StreamBase[T]):
         """Run the query, sending its records to ``address``; return the count once received.
 
         See :func:`streamql.net.send_to` for the wire and the retry policy.
+
+        >>> import threading
+        >>> from streamql import Stream
+        >>> bound, where, got = threading.Event(), [], []
+        >>> inbox = Stream.receive_from(senders=1, on_bind=lambda a: (where.append(a), bound.set()))
+        >>> t = threading.Thread(target=lambda: got.extend(inbox))
+        >>> t.start(); _ = bound.wait(5)
+        >>> Stream([{"n": 1}, {"n": 2}]).send_to(where[0])
+        2
+        >>> t.join(5); got
+        [{'n': 1}, {'n': 2}]
         """
         options: dict[str, Any] = {
             "codec": codec,

@@ -294,7 +294,8 @@ def test_methods_and_functions_agree_on_signatures(name: str) -> None:
 
 
 def test_every_public_method_has_a_docstring_example() -> None:
-    for name, member in vars(Stream).items():
+    members = {name: m for cls in reversed(Stream.__mro__) for name, m in vars(cls).items()}
+    for name, member in members.items():
         if name.startswith("_") or hasattr(member, "__wrapped_operation__"):
             continue
         func = getattr(member, "__func__", member)
