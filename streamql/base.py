@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from . import files
 from .context import Reject, RunContext
-from .engine import RunReport, execute, running
+from .engine import RunReport, StepStats, execute, running
 from .errors import StreamError
 from .plan import Step
 
@@ -171,8 +171,13 @@ class StreamBase(Generic[T]):
             "Ask what you mean: s.count() > 0, or s.first(default=None) is not None."
         )
 
-    def explain(self) -> Explanation:
-        """Describe the plan step by step, without running anything.
+    def explain(self, analyze: bool = False) -> Explanation:
+        """Describe the plan step by step; with ``analyze=True``, run it and say what each did.
+
+        Without ``analyze`` nothing is read. With it, the query runs to its end
+        (do not analyse an endless stream without ``take``/``until``) and each
+        step shows the items it passed on, the items it rejected, and the time
+        spent in it alone.
 
         >>> from streamql import Stream
         >>> print(Stream([1, 2]).map(str).take(1).explain())
@@ -181,14 +186,46 @@ class StreamBase(Generic[T]):
           1. Stream([1, 2])    source
           2. map(str)          row-wise
           3. take(1)           not row-wise
+        >>> report = Stream(["a 1", "", "b 2"]).field(1).explain(analyze=True)
+        >>> for line in report.splitlines()[2:]:  # doctest: +ELLIPSIS
+        ...     print(line)
+          1. Stream(['a 1', '', 'b 2'])    source                  3 out                 ... s
+          2. field(1)                      row-wise, may reject    2 out    1 rejected   ... s
+        ran in ... s: 2 items out, 1 rejected
         """
         shown = [
             f"Stream({s.args[0]!r})" if s.name == "Stream" else s.render() for s in self._steps
         ]
         width = max(len(s) for s in shown) + 4
+        props = [", ".join(step.properties()) for step in self._steps]
         lines = [repr(self), ""]
-        for i, (step, label) in enumerate(zip(self._steps, shown, strict=False), 1):
-            lines.append(f"  {i}. {label:<{width}}{', '.join(step.properties())}".rstrip())
+        if not analyze:
+            for i, (label, flags) in enumerate(zip(shown, props, strict=True), 1):
+                lines.append(f"  {i}. {label:<{width}}{flags}".rstrip())
+            return Explanation("\n".join(lines))
+        probes: list[StepStats] = []
+        with running(self._steps, self.last_run, probes=probes, warn=False) as it:
+            for _ in it:
+                pass
+        rejected = self.last_run.rejected
+        flag_width = max(len(f) for f in props) + 2
+        upstream = 0.0
+        for i, (step, label, flags, stats) in enumerate(
+            zip(self._steps, shown, props, probes, strict=True), 1
+        ):
+            own = max(stats.seconds - upstream, 0.0)
+            upstream = stats.seconds
+            bad = rejected.get(step.name, 0)
+            refused = f"{bad:>7,} rejected" if step.rejects else " " * 16
+            lines.append(
+                f"  {i}. {label:<{width}}{flags:<{flag_width}}{stats.items:>10,} out "
+                f"{refused}{own:>9.3f} s"
+            )
+        total = sum(rejected.values())
+        lines.append(
+            f"ran in {self.last_run.seconds:.3f} s: {probes[-1].items:,} items out, "
+            f"{total:,} rejected"
+        )
         return Explanation("\n".join(lines))
 
     # --------------------------------------------------------------- running

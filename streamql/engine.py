@@ -41,8 +41,37 @@ def _needs_origin(steps: Sequence[Step]) -> bool:
     return any(s.rejects or s.needs_origin for s in steps)
 
 
-def build(steps: Sequence[Step], ctx: RunContext) -> tuple[Iterator[Any], list[Any]]:
-    """Chain the steps' iterators; return the last one and all of them."""
+@dataclass
+class StepStats:
+    """What one step did in an analysed run: items out, and time spent producing them."""
+
+    items: int = 0
+    seconds: float = 0.0  # inclusive: this step and everything upstream of it
+
+
+def _probe(upstream: Iterable[Any], stats: StepStats) -> Iterator[Any]:
+    """Pass items on, counting them and timing each pull from ``upstream``."""
+    clock = time.perf_counter
+    pull = iter(upstream).__next__
+    while True:
+        start = clock()
+        try:
+            item = pull()
+        except StopIteration:
+            stats.seconds += clock() - start
+            return
+        stats.seconds += clock() - start
+        stats.items += 1
+        yield item
+
+
+def build(
+    steps: Sequence[Step], ctx: RunContext, probes: list[StepStats] | None = None
+) -> tuple[Iterator[Any], list[Any]]:
+    """Chain the steps' iterators; return the last one and all of them.
+
+    With ``probes`` (a list to fill), each step's output is counted and timed.
+    """
     ctx.track = _needs_origin(steps)
     stages: list[Any] = []
     it: Any = None
@@ -50,6 +79,10 @@ def build(steps: Sequence[Step], ctx: RunContext) -> tuple[Iterator[Any], list[A
         for step in steps:
             it = step.call(it, ctx)
             stages.append(it)
+            if probes is not None:
+                probes.append(StepStats())
+                it = _probe(it, probes[-1])
+                stages.append(it)
     except BaseException:
         close_all(stages)
         raise
@@ -107,6 +140,8 @@ def running(
     *,
     ctx: RunContext | None = None,
     stacklevel: int = 6,
+    probes: list[StepStats] | None = None,
+    warn: bool = True,
 ) -> Iterator[Iterator[Any]]:
     """Build the plan's chain for the ``with`` block; close it all when the block ends.
 
@@ -115,7 +150,7 @@ def running(
     ctx = ctx or RunContext()
     start = time.perf_counter()
     report.completed, report.rejected, report.first_reject = False, {}, None
-    top, stages = build(steps, ctx)
+    top, stages = build(steps, ctx, probes)
     try:
         yield top
         report.completed = True
@@ -129,7 +164,8 @@ def running(
         report.first_reject = ctx.first_reject
         report.seconds = time.perf_counter() - start
         close_all(stages)
-    ctx.warn(stacklevel=stacklevel, hint="query .rejects to see them all")
+    if warn:
+        ctx.warn(stacklevel=stacklevel, hint="query .rejects to see them all")
 
 
 def execute(steps: Sequence[Step], report: RunReport) -> Iterator[Any]:

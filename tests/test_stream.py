@@ -306,3 +306,19 @@ def test_every_public_method_has_a_docstring_example() -> None:
 
 def test_grep_accepts_compiled_patterns() -> None:
     assert Stream(["GET /A", "get /b"]).grep(re.compile("get"), ignore_case=True).count() == 2
+
+
+def test_explain_analyze_counts_each_step_and_closes_everything(tmp_path: Any) -> None:
+    path = tmp_path / "log"
+    path.write_text("a 1\n\nb 2\nc -\n")
+    s = Stream.lines(path).field(1).where(lambda x: x != "-").map(int)
+    report = s.explain(analyze=True)
+    rows = report.splitlines()[2:6]
+    outs = [int(re.search(r"([\d,]+) out", r).group(1).replace(",", "")) for r in rows]  # type: ignore[union-attr]
+    assert outs == [4, 3, 2, 2]
+    assert "1 rejected" in rows[1]
+    assert report.splitlines()[-1].startswith("ran in ")
+    assert report.splitlines()[-1].endswith("2 items out, 1 rejected")
+    assert s.last_run.completed and s.last_run.rejected == {"field": 1}
+    with pytest.warns(RejectedLinesWarning):
+        assert s.sum() == 3  # the plan is unchanged by analysing it
