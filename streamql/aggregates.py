@@ -408,6 +408,97 @@ class Last(First):
         return a if b is _EMPTY else b
 
 
+class Collect(Aggregate):
+    """Every value, in order (a list). Memory grows with the stream.
+
+    >>> run(Collect(), "abc")
+    ['a', 'b', 'c']
+    """
+
+    name = "collect"
+
+    def start(self) -> list[Any]:
+        return []
+
+    def step(self, state: list[Any], value: Any) -> list[Any]:
+        state.append(value)
+        return state
+
+    def merge(self, a: list[Any], b: list[Any]) -> list[Any]:
+        return a + b
+
+    def finish(self, state: list[Any]) -> list[Any]:
+        return list(state)
+
+
+class GroupBy(Aggregate):
+    """Items grouped by a field (or key function): value -> list of items, in order.
+
+    Holds every item. The field chooses the group; each group keeps whole items.
+
+    >>> run(GroupBy("h"), [{"h": "a", "n": 1}, {"h": "b", "n": 2}, {"h": "a", "n": 3}])
+    {'a': [{'h': 'a', 'n': 1}, {'h': 'a', 'n': 3}], 'b': [{'h': 'b', 'n': 2}]}
+    """
+
+    name = "group_by"
+
+    def __init__(self, field: Any, *, where: Callable[[Any], Any] | Expr | None = None) -> None:
+        super().__init__(None, where=where)
+        self.field = field
+        key = key_function(self.name, field)
+        if key is None:
+            raise TypeError("group_by: name a field or give a key function")
+        self.key = key
+
+    def start(self) -> dict[Any, list[Any]]:
+        return {}
+
+    def step(self, state: dict[Any, list[Any]], value: Any) -> dict[Any, list[Any]]:
+        state.setdefault(self.key(value), []).append(value)
+        return state
+
+    def merge(self, a: dict[Any, list[Any]], b: dict[Any, list[Any]]) -> dict[Any, list[Any]]:
+        out = {k: list(v) for k, v in a.items()}
+        for k, v in b.items():
+            out.setdefault(k, []).extend(v)
+        return out
+
+    def finish(self, state: dict[Any, list[Any]]) -> dict[Any, list[Any]]:
+        return {k: list(v) for k, v in state.items()}
+
+
+class Many(Aggregate):
+    """Several aggregations by name, as one: each sees every item; answers come as a dict.
+
+    >>> run(Many({"n": Count(), "total": Sum()}), [1, 2, 3])
+    {'n': 3, 'total': 6}
+    """
+
+    name = "aggregate"
+
+    def __init__(self, aggs: Mapping[str, Aggregate]) -> None:
+        _check(aggs)
+        super().__init__()
+        self.aggs = dict(aggs)
+
+    def start(self) -> dict[str, Any]:
+        return {name: agg.start() for name, agg in self.aggs.items()}
+
+    def add(self, state: dict[str, Any], item: Any) -> dict[str, Any]:
+        for name, agg in self.aggs.items():
+            state[name] = agg.add(state[name], item)
+        return state
+
+    def merge(self, a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+        return merge_all(self.aggs, a, b)
+
+    def finish(self, state: dict[str, Any]) -> dict[str, Any]:
+        return finish_all(self.aggs, state)
+
+    def __repr__(self) -> str:
+        return f"Many({self.aggs!r})"
+
+
 def _hash64(value: Any) -> int:
     data = value if isinstance(value, bytes) else repr(value).encode()
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")

@@ -15,9 +15,10 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, TypeVar
 
-from . import aggregates, apache, binary, files, flow, markup, records, terminals, text
+from . import aggregates, apache, binary, files, flow, markup, parallel, records, terminals, text
 from .base import Explanation, Source, StreamBase, check_path
 from .context import Errors
+from .errors import StreamError
 from .expr import Expr, field_equals
 from .live_methods import LiveMethods
 from .plan import Step, render_value
@@ -414,42 +415,100 @@ class Stream(LiveMethods[T], RoutingMethods[T], StreamBase[T]):
         return self._add(step)
 
     # -------------------------------------------------------------- terminals
-    def list(self) -> builtins.list[T]:
+    def _answer(
+        self,
+        engine: str,
+        consume: Callable[[Iterator[Any]], Any],
+        agg: Callable[[], aggregates.Aggregate],
+    ) -> Any:
+        """Run a terminal with the default engine, or as an aggregate over worker processes."""
+        if engine == "default":
+            return self._run(consume)
+        if engine == "processes":
+            return parallel.run_parallel(self._steps, agg(), report=self.last_run)
+        raise ValueError(f"engine must be 'default' or 'processes', got {engine!r}")
+
+    def _extreme(
+        self,
+        engine: str,
+        consume: Callable[[Iterator[Any]], Any],
+        agg: Callable[[], aggregates.Aggregate],
+        default: Any,
+        stage: str,
+    ) -> Any:
+        if engine != "processes":
+            return self._answer(engine, consume, agg)
+        found = self._answer(
+            engine, consume, lambda: aggregates.Many({"value": agg(), "n": aggregates.Count()})
+        )
+        if found["n"]:
+            return found["value"]
+        if default is MISSING:
+            raise StreamError(
+                f"{stage}: the stream is empty\n\nPass default= to get a value instead."
+            )
+        return default
+
+    def list(self, *, engine: str = "default") -> builtins.list[T]:
         """Run the query and return its items as a list.
+
+        ``engine="processes"`` (on every terminal below) runs a query over
+        files in worker processes, one part of the files each, and merges the
+        parts' answers in order: see :mod:`streamql.parallel`.
 
         >>> Stream([1, 2]).list()
         [1, 2]
         """
-        return self._run(builtins.list)
+        items: builtins.list[T] = self._answer(engine, builtins.list, aggregates.Collect)
+        return items
 
-    def count(self) -> int:
+    def count(self, *, engine: str = "default") -> int:
         """Run the query and count its items.
 
         >>> Stream(["a", "b"]).count()
         2
         """
-        return self._run(terminals.count)
+        n: int = self._answer(engine, terminals.count, aggregates.Count)
+        return n
 
-    def sum(self, field: str | int | None = None) -> Any:
+    def sum(self, field: str | int | None = None, *, engine: str = "default") -> Any:
         """Run the query and add up its items, or a field of each record.
 
         >>> Stream([{"bytes": 3}, {"bytes": 4}]).sum("bytes")
         7
         """
-        return self._run(lambda it: terminals.total(it, field))
+        return self._answer(
+            engine, lambda it: terminals.total(it, field), lambda: aggregates.Sum(field)
+        )
 
     def min(
-        self, field: str | int | None = None, *, key: Any = None, default: Any = MISSING
+        self,
+        field: str | int | None = None,
+        *,
+        key: Any = None,
+        default: Any = MISSING,
+        engine: str = "default",
     ) -> Any:
         """Run the query and return the smallest item, field value, or item by ``key``.
 
         >>> Stream([{"bytes": 3}, {"bytes": 4}]).min("bytes")
         3
         """
-        return self._run(lambda it: terminals.smallest(it, field, key=key, default=default))
+        return self._extreme(
+            engine,
+            lambda it: terminals.smallest(it, field, key=key, default=default),
+            lambda: aggregates.Min(field, key=key),
+            default,
+            "min",
+        )
 
     def max(
-        self, field: str | int | None = None, *, key: Any = None, default: Any = MISSING
+        self,
+        field: str | int | None = None,
+        *,
+        key: Any = None,
+        default: Any = MISSING,
+        engine: str = "default",
     ) -> Any:
         """Run the query and return the largest item, field value, or item by ``key``.
 
@@ -457,55 +516,93 @@ class Stream(LiveMethods[T], RoutingMethods[T], StreamBase[T]):
         >>> rows.max("bytes"), rows.max(key="bytes")["request"]
         (9, '/b')
         """
-        return self._run(lambda it: terminals.largest(it, field, key=key, default=default))
+        return self._extreme(
+            engine,
+            lambda it: terminals.largest(it, field, key=key, default=default),
+            lambda: aggregates.Max(field, key=key),
+            default,
+            "max",
+        )
 
-    def set(self, field: str | int | None = None) -> builtins.set[Any]:
+    def set(self, field: str | int | None = None, *, engine: str = "default") -> builtins.set[Any]:
         """Run the query and collect the distinct items (or field values).
 
         >>> sorted(Stream([{"host": "a"}, {"host": "a"}, {"host": "b"}]).set("host"))
         ['a', 'b']
         """
-        return self._run(lambda it: terminals.distinct_set(it, field))
+        result: builtins.set[Any] = self._answer(
+            engine,
+            lambda it: terminals.distinct_set(it, field),
+            lambda: aggregates.Distinct(field),
+        )
+        return result
 
-    def first(self, default: Any = MISSING) -> T:
+    def first(self, default: Any = MISSING, *, engine: str = "default") -> T:
         """Run the query only as far as its first item and return it.
+
+        It reads one item, so it always runs in this process, whatever ``engine``.
 
         >>> import itertools
         >>> Stream(itertools.count(5)).first()
         5
         """
-        return self._run(lambda it: terminals.first(it, default))  # type: ignore[no-any-return]
+        if engine not in ("default", "processes"):
+            raise ValueError(f"engine must be 'default' or 'processes', got {engine!r}")
+        result: T = self._run(lambda it: terminals.first(it, default))
+        return result
 
-    def top(self, n: int, by: str | int | Callable[[Any], Any] | None = None) -> builtins.list[T]:
+    def top(
+        self, n: int, by: str | int | Callable[[Any], Any] | None = None, *, engine: str = "default"
+    ) -> builtins.list[T]:
         """Run the query and return the ``n`` largest items by a field or key, largest first.
 
         >>> Stream([{"b": 1}, {"b": 9}, {"b": 5}]).top(2, "b")
         [{'b': 9}, {'b': 5}]
         """
-        return self._run(lambda it: terminals.top(n, it, by))
+        result: builtins.list[T] = self._answer(
+            engine,
+            lambda it: terminals.top(n, it, by),
+            lambda: aggregates.Top(n, by),
+        )
+        return result
 
-    def count_by(self, field: str | int | Callable[[Any], Any]) -> dict[Any, int]:
+    def count_by(
+        self, field: str | int | Callable[[Any], Any], *, engine: str = "default"
+    ) -> dict[Any, int]:
         """Run the query and count items per value of a field, most common first.
 
         >>> Stream([{"s": 200}, {"s": 404}, {"s": 404}]).count_by("s")
         {404: 2, 200: 1}
         """
-        return self._run(lambda it: terminals.count_by(field, it))
+        result: dict[Any, int] = self._answer(
+            engine,
+            lambda it: terminals.count_by(field, it),
+            lambda: aggregates.CountBy(field),
+        )
+        return result
 
     def group_by(
         self,
         field: str | int | Callable[[Any], Any],
         *,
         agg: Callable[[builtins.list[Any]], Any] | None = None,
+        engine: str = "default",
     ) -> dict[Any, Any]:
         """Run the query and group items by a field: value -> list (or ``agg(list)``).
 
         >>> Stream([{"h": "a", "b": 1}, {"h": "a", "b": 2}]).group_by("h", agg=len)
         {'a': 2}
         """
-        return self._run(lambda it: terminals.group_by(field, it, agg))
+        if agg is not None and not callable(agg):
+            raise TypeError(f"group_by: agg must be a function of a list, got {agg!r}")
+        groups: dict[Any, Any] = self._answer(
+            engine, lambda it: terminals.group_by(field, it), lambda: aggregates.GroupBy(field)
+        )
+        return groups if agg is None else {k: agg(v) for k, v in groups.items()}
 
-    def aggregate(self, *one: aggregates.Aggregate, **named: aggregates.Aggregate) -> Any:
+    def aggregate(
+        self, *one: aggregates.Aggregate, engine: str = "default", **named: aggregates.Aggregate
+    ) -> Any:
         """Run the query once and compute aggregations: one, or many by name.
 
         Every aggregation sees each item in the same pass, so several answers
@@ -521,9 +618,9 @@ class Stream(LiveMethods[T], RoutingMethods[T], StreamBase[T]):
         """
         if (one and named) or len(one) > 1:
             raise TypeError("aggregate: give one aggregation, or several by name=")
-        target: Any = one[0] if one else named
+        target: Any = one[0] if one else aggregates.Many(named)
         aggregates._check(target)
-        return self._run(lambda it: aggregates.run(target, it))
+        return self._answer(engine, lambda it: aggregates.run(target, it), lambda: target)
 
     def write(self, path_or_file: str | os.PathLike[str] | IO[str]) -> int:
         """Run the query, writing each item to a file (atomically to a path); return the count.

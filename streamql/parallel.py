@@ -1,0 +1,257 @@
+"""The processes engine: run a plan over parts of its files in worker processes.
+
+A plan whose source is files (``Stream.lines(...)`` or
+``Stream.files(...).open().cat()``) followed only by row-wise steps can be cut
+into parts — each compressed file whole, each plain file into byte ranges that
+begin at line starts — and each part run in its own process up to a partial
+aggregate. The parent merges the partial results in part order, so the answer
+is the one the default engine gives, and so are the rejected-line counts (with
+line numbers counted from the start of each file).
+
+Workers are forked (POSIX), so the plan, lambdas included, needs no pickling;
+only the partial results travel back.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import multiprocessing
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import files
+from .aggregates import Aggregate
+from .context import RunContext
+from .engine import RunReport, running
+from .plan import Step
+
+__all__ = ["split_plan", "run_parallel", "Part", "MIN_PART_BYTES"]
+
+# Below this a plain file is not worth cutting further.
+MIN_PART_BYTES = 4 << 20
+
+
+@dataclass(frozen=True)
+class Part:
+    """A piece of one file: all of it (``stop`` None) or the bytes [start, stop)."""
+
+    path: str
+    start: int = 0
+    stop: int | None = None
+
+
+class _Window(io.RawIOBase):
+    """The bytes [start, stop) of a file, as a raw stream of its own."""
+
+    def __init__(self, path: str, start: int, stop: int) -> None:
+        self._f = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._f.seek(start)
+        self._left = stop - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._left <= 0:
+            return 0
+        view = memoryview(buffer)[: self._left]
+        n = self._f.readinto(view) or 0
+        self._left -= n
+        return n
+
+    def close(self) -> None:
+        try:
+            self._f.close()
+        finally:
+            super().close()
+
+
+class _OffsetCursor:
+    """A line cursor whose line numbers start after a prefix counted only when asked."""
+
+    def __init__(self, inner: Any, path: str, start: int) -> None:
+        self.inner, self.path, self.start = inner, path, start
+        self.prefix: int | None = None
+
+    def position(self) -> tuple[str | None, int | None]:
+        path, lineno = self.inner.position()
+        if lineno is None:
+            return path, lineno
+        if self.prefix is None:
+            self.prefix = _count_lines(self.path, self.start)
+        return path, lineno + self.prefix
+
+
+def _count_lines(path: str, stop: int) -> int:
+    n = 0
+    with open(path, "rb") as f:
+        left = stop
+        while left > 0:
+            block = f.read(min(left, 1 << 20))
+            if not block:
+                break
+            n += block.count(b"\n")
+            left -= len(block)
+    return n
+
+
+def _part_lines(part: Part, *, ctx: RunContext, **options: Any) -> Iterator[str]:
+    """The lines of one part, with origins counted from the start of its file."""
+    if part.stop is None:
+        return files.lines(part.path, ctx=ctx, **options)
+    buffered = io.BufferedReader(_Window(part.path, part.start, part.stop))
+    text = files.TextFile(
+        buffered,
+        encoding="utf-8-sig" if part.start == 0 else "utf-8",
+        errors=options.get("decode_errors", "backslashreplace"),
+    )
+    text.path, text.compression = part.path, None
+
+    def opened() -> Iterator[Any]:
+        try:
+            yield text
+        finally:
+            text.close()
+
+    lines = files.cat(opened(), ctx=ctx)
+    ctx.cursor = _OffsetCursor(ctx.cursor, part.path, part.start)
+    return lines
+
+
+def _line_starts(path: str, size: int, pieces: int) -> list[int]:
+    """Cut points near size*i/pieces, each moved to the start of the next line."""
+    cuts = [0]
+    with open(path, "rb") as f:
+        for i in range(1, pieces):
+            f.seek(max(size * i // pieces - 1, cuts[-1]))
+            f.readline()
+            point = f.tell()
+            if cuts[-1] < point < size:
+                cuts.append(point)
+    return [*cuts, size]
+
+
+def _parts(paths: Sequence[str], workers: int) -> list[Part]:
+    sizes = {p: os.path.getsize(p) for p in paths}
+    total = sum(sizes.values()) or 1
+    parts: list[Part] = []
+    for path in paths:
+        with open(path, "rb") as f:
+            compressed = files._sniff(f) is not None
+        size = sizes[path]
+        pieces = min(max(1, round(workers * size / total)), max(1, size // MIN_PART_BYTES))
+        if compressed or pieces == 1:
+            parts.append(Part(path))
+            continue
+        cuts = _line_starts(path, size, pieces)
+        parts += [Part(path, a, b) for a, b in itertools.pairwise(cuts)]
+    return parts
+
+
+def split_plan(
+    steps: Sequence[Step], workers: int
+) -> tuple[list[Part], Callable[..., Any], dict[str, Any], tuple[Step, ...]]:
+    """Find the file source of a plan and cut it into parts for ``workers`` processes.
+
+    Returns the parts, the source function for a part, its options, and the
+    steps that follow the source. Raises ValueError, naming the step, when the
+    plan cannot run in parts.
+    """
+    names = [s.name for s in steps]
+    if names[:1] == ["lines"]:
+        source, rest = steps[0], tuple(steps[1:])
+        options = dict(source.kwargs)
+        paths = [os.fspath(p) for p in files.expand_paths(source.args)]
+    elif names[:3] == ["files", "open", "cat"]:
+        options = {k: v for k, v in steps[1].kwargs if k != "errors"}
+        if dict(steps[1].kwargs).get("errors", "raise") != "raise":
+            raise ValueError("engine='processes': open(errors='skip') runs only in one process")
+        rest = tuple(steps[3:])
+        paths = [os.fspath(p) for p in steps[0].call(None, None)]
+    else:
+        raise ValueError(
+            f"engine='processes': the query must start from files, got {steps[0].render()}\n\n"
+            "Start from Stream.lines(...) or Stream.files(...).open().cat(), or run it "
+            "with the default engine."
+        )
+    for step in rest:
+        if not step.rowwise or step.source:
+            raise ValueError(
+                f"engine='processes': {step.render()} needs the whole stream in one place\n\n"
+                "Run this query with the default engine, or move the step after the terminal."
+            )
+    return _parts(paths, workers), _part_lines, options, rest
+
+
+# The plan a forked worker runs: set in the parent just before the pool forks.
+_JOB: dict[str, Any] = {}
+
+
+def _run_part(index: int) -> tuple[Any, Counter[str], Any, int]:
+    job = _JOB
+    part = job["parts"][index]
+    source = Step(
+        "part", job["source"], (part,), tuple(job["options"].items()), source=True, uses_ctx=True
+    )
+    ctx = RunContext()
+    agg: Aggregate = job["agg"]
+    with running((source, *job["rest"]), RunReport(), ctx=ctx, warn=False) as it:
+        state = agg.start()
+        add = agg.add
+        for item in it:
+            state = add(state, item)
+    return state, ctx.rejected, ctx.first_reject, ctx.skipped
+
+
+def run_parallel(
+    steps: Sequence[Step],
+    agg: Aggregate,
+    workers: int | None = None,
+    report: RunReport | None = None,
+) -> Any:
+    """Compute ``agg`` over the plan's items with worker processes, merging in part order.
+
+    >>> import tempfile, os
+    >>> from streamql.files import lines
+    >>> from streamql.aggregates import Count
+    >>> from streamql import Stream
+    >>> p = os.path.join(tempfile.mkdtemp(), "log")
+    >>> with open(p, "w") as f:
+    ...     _ = f.write("a 1\\nb 2\\n")
+    >>> run_parallel(Stream.lines(p).field(1).steps, Count(), workers=2)
+    2
+    """
+    workers = workers or os.cpu_count() or 1
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"engine='processes': workers must be an int >= 1, got {workers!r}")
+    parts, source, options, rest = split_plan(steps, workers)
+    report = report or RunReport()
+    ctx = RunContext()
+    state = agg.start()
+    if not parts:
+        report.completed = True
+        return agg.finish(state)
+    _JOB.update(parts=parts, source=source, options=options, rest=rest, agg=agg)
+    try:
+        fork = multiprocessing.get_context("fork")
+        with fork.Pool(min(workers, len(parts))) as pool:
+            results = pool.map(_run_part, range(len(parts)), chunksize=1)
+    finally:
+        _JOB.clear()
+    for part_state, rejected, first, skipped in results:
+        state = agg.merge(state, part_state)
+        ctx.rejected.update(rejected)
+        ctx.skipped += skipped
+        if ctx.first_reject is None:
+            ctx.first_reject = first
+    report.rejected, report.first_reject, report.completed = (
+        dict(ctx.rejected),
+        ctx.first_reject,
+        True,
+    )
+    ctx.warn(stacklevel=4, hint="query .rejects to see them all")
+    return agg.finish(state)

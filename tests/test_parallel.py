@@ -1,0 +1,126 @@
+"""The processes engine gives the default engine's answers and rejects, part by part."""
+
+from __future__ import annotations
+
+import gzip
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from streamql import F, RejectedLinesWarning, Stream, StreamError, parallel
+from streamql.aggregates import Count, CountBy, Sum
+
+pytestmark = pytest.mark.usefixtures("no_leaked_threads")
+
+line = st.one_of(
+    st.builds(
+        lambda n, s: f"h{n % 5} - - x {s} {n}\n",
+        st.integers(0, 10**6),
+        st.sampled_from([200, 404, 304]),
+    ),
+    st.just("\n"),  # blank: a reject for field(5)
+    st.text(alphabet="ab \t", max_size=20).map(lambda t: t + "\n"),
+    st.just("crlf 1 2 3 4 5\r\n"),
+)
+
+
+def quiet(func: Any) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RejectedLinesWarning)
+        return func()
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(line, max_size=80), st.booleans())
+def test_every_terminal_agrees_with_the_default_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: list[str], bom: bool
+) -> None:
+    monkeypatch.setattr(parallel, "MIN_PART_BYTES", 40)  # cut even tiny files into parts
+    path = tmp_path / "log"
+    path.write_bytes(("\ufeff" if bom else "").encode() + "".join(lines).encode())
+    s = Stream.lines(path).field(5)
+    for run in (
+        lambda e: s.list(engine=e),
+        lambda e: s.max(default=None, engine=e),
+        lambda e: s.aggregate(n=Count(), lengths=CountBy(len), engine=e),
+    ):
+        plain = quiet(lambda run=run: run("default"))
+        rejected, first = s.last_run.rejected, s.last_run.first_reject
+        assert quiet(lambda run=run: run("processes")) == plain
+        assert s.last_run.rejected == rejected
+        assert s.last_run.first_reject == first
+
+
+def test_each_terminal_in_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_PART_BYTES", 200)
+    path = tmp_path / "log"
+    path.write_text("".join(f"h{i % 5} x {i % 7} {i}\n" if i % 13 else "\n" for i in range(400)))
+    s = Stream.lines(path).field(3)
+    for run in (
+        lambda e: s.count(engine=e),
+        lambda e: s.set(engine=e),
+        lambda e: s.count_by(len, engine=e),
+        lambda e: s.top(3, engine=e),
+        lambda e: s.min(key=len, default=None, engine=e),
+        lambda e: s.group_by(len, agg=len, engine=e),
+        lambda e: s.map(int).sum(engine=e),
+        lambda e: s.first(engine=e),
+    ):
+        plain = quiet(lambda run=run: run("default"))
+        rejected = s.last_run.rejected
+        assert quiet(lambda run=run: run("processes")) == plain
+        assert s.last_run.rejected == rejected
+
+
+def test_a_tree_of_compressed_and_plain_logs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "MIN_PART_BYTES", 1000)
+    rows = [
+        f'10.0.0.{i % 7} - - [24/Feb/2008:00:08:59 -0600] "GET /{i} HTTP/1.1" '
+        f"{404 if i % 9 == 0 else 200} {i}\n"
+        for i in range(3000)
+    ]
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "access-log").write_text("".join(rows) + "garbage\n")
+    with gzip.open(tmp_path / "www" / "access-log-0108.gz", "wt") as f:
+        f.writelines(rows[:500])
+    log = Stream.files("access-log*", tmp_path / "www").open().cat().parse_apache()
+    assert parallel._parts([str(tmp_path / "www" / "access-log")], 2)[0].stop is not None
+    for query in (
+        lambda e: log.where(status=404).set("request", engine=e),
+        lambda e: log.sum("bytes", engine=e),
+        lambda e: log.max(key="bytes", engine=e),
+        lambda e: log.where(F.request.contains("/1")).count(engine=e),
+        lambda e: log.aggregate(bytes=Sum("bytes"), hosts=CountBy("host"), engine=e),
+    ):
+        assert quiet(lambda q=query: q("processes")) == quiet(lambda q=query: q("default"))
+    with pytest.warns(RejectedLinesWarning, match=r"access-log:3001 "):
+        assert log.count(engine="processes") == 3500
+
+
+def test_plans_that_cannot_run_in_parts_say_why(tmp_path: Path) -> None:
+    path = tmp_path / "log"
+    path.write_text("a\n")
+    with pytest.raises(ValueError, match="must start from files, got Stream"):
+        Stream(["a"]).count(engine="processes")
+    with pytest.raises(ValueError, match=r"take\(1\) needs the whole stream in one place"):
+        Stream.lines(path).take(1).count(engine="processes")
+    with pytest.raises(ValueError, match="engine must be 'default' or 'processes'"):
+        Stream.lines(path).count(engine="dask")
+    with pytest.raises(StreamError, match="max: the stream is empty"):
+        Stream.lines(path).grep("zzz").max(engine="processes")
+
+
+def test_real_logs_give_the_same_answers(shared_data: Path) -> None:
+    log = Stream.files("access-log*", shared_data / "dabeaz" / "www").open().cat().parse_apache()
+    assert log.where(status=404).set("request", engine="processes") == log.where(status=404).set(
+        "request"
+    )
+    assert log.count_by("host", engine="processes") == log.count_by("host")
