@@ -31,6 +31,7 @@ from .aggregates import (
 from .apache import ApacheRecord, parse_apache
 from .context import Reject, RunContext
 from .coroutines import ConsumerThread, broadcast, consumer
+from .display import Table
 from .errors import CorruptFileError, FieldError, ParseError, RejectedLinesWarning, StreamError
 from .expr import F
 
@@ -77,6 +78,7 @@ __all__ = [
     "Stream",
     "StreamError",
     "Sum",
+    "Table",
     "Top",
     "Window",
     "broadcast",

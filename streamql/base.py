@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import reprlib
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
@@ -23,7 +24,7 @@ from .plan import Step
 if TYPE_CHECKING:
     from .stream import Stream
 
-__all__ = ["StreamBase", "Explanation", "Source", "check_path"]
+__all__ = ["StreamBase", "Explanation", "Source", "check_path", "set_replay", "pending_replay"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -73,6 +74,25 @@ def _rejects_of(upstream: Iterable[Any], *, ctx: RunContext) -> Iterator[Reject]
             yield sink.popleft()
     while sink:
         yield sink.popleft()
+
+
+# What a peek (streamql.display: show, the notebook preview) took from a one-shot
+# source, keyed by the id of the source step every Stream built on it shares:
+# the next real run starts with this replaying step instead, losing nothing.
+_replays: dict[int, Step] = {}
+
+
+def set_replay(source: Step, replay: Step) -> None:
+    """Make the next run of every plan starting with ``source`` start with ``replay``."""
+    key = id(source)
+    if key not in _replays:
+        weakref.finalize(source, _replays.pop, key, None)
+    _replays[key] = replay
+
+
+def pending_replay(source: Step) -> Step | None:
+    """Return the replaying step a peek left for ``source``, if any (it stays pending)."""
+    return _replays.get(id(source))
 
 
 def check_path(stage: str, path: object) -> None:
@@ -146,6 +166,11 @@ class StreamBase(Generic[T]):
         """Return a new Stream: this plan plus ``step`` (arguments already checked)."""
         return self._of((*self._steps, step))
 
+    def _plan(self) -> tuple[Step, ...]:
+        """The steps a run executes: the plan, its source replaced by a pending replay."""
+        replay = _replays.pop(id(self._steps[0]), None)
+        return self._steps if replay is None else (replay, *self._steps[1:])
+
     @property
     def steps(self) -> tuple[Step, ...]:
         """The plan: the steps of this query, source first.
@@ -204,7 +229,7 @@ class StreamBase(Generic[T]):
                 lines.append(f"  {i}. {label:<{width}}{flags}".rstrip())
             return Explanation("\n".join(lines))
         probes: list[StepStats] = []
-        with running(self._steps, self.last_run, probes=probes, warn=False) as it:
+        with running(self._plan(), self.last_run, probes=probes, warn=False) as it:
             for _ in it:
                 pass
         rejected = self.last_run.rejected
@@ -231,10 +256,10 @@ class StreamBase(Generic[T]):
     # --------------------------------------------------------------- running
     def __iter__(self) -> Iterator[T]:
         """Run the query, yielding its items; closing the iterator closes every stage."""
-        return execute(self._steps, self.last_run)
+        return execute(self._plan(), self.last_run)
 
     def _run(self, consume: Callable[[Iterator[Any]], U]) -> U:
-        with running(self._steps, self.last_run) as it:
+        with running(self._plan(), self.last_run) as it:
             return consume(it)
 
     @property

@@ -18,6 +18,7 @@ from typing import IO, Any, TypeVar
 from . import aggregates, apache, binary, files, flow, markup, parallel, records, terminals, text
 from .base import Explanation, Source, StreamBase, check_path
 from .context import Errors
+from .display_methods import DisplayMethods
 from .errors import StreamError
 from .expr import Expr, field_equals
 from .live_methods import LiveMethods
@@ -39,7 +40,7 @@ def _xml(source: Source, tag: str) -> Iterator[Any]:
     return markup.xml_elements(source.take("xml"), tag)
 
 
-class Stream(LiveMethods[T], RoutingMethods[T], StreamBase[T]):
+class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]):
     """A lazy, re-runnable query: chain methods to build it, iterate or call a terminal to run it.
 
     >>> s = Stream(["GET /a 200 10", "GET /b 404 -", "GET /c 200 7"])
@@ -425,7 +426,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], StreamBase[T]):
         if engine == "default":
             return self._run(consume)
         if engine == "processes":
-            return parallel.run_parallel(self._steps, agg(), report=self.last_run)
+            return parallel.run_parallel(self._plan(), agg(), report=self.last_run)
         raise ValueError(f"engine must be 'default' or 'processes', got {engine!r}")
 
     def _extreme(

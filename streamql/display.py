@@ -1,0 +1,452 @@
+"""Show queries and results as tables: ``show()``, the notebook preview, :class:`Table`.
+
+Looking at a Stream must not change what it later yields. Peeking (``show``,
+the notebook preview) pulls a few items through the query and closes the run;
+a source that reads afresh on every run (files, lists) is simply read again
+later. A one-shot source (a generator, an iterator, a file object, a queue) is
+different: what a peek took from it is kept and replayed first by the next real
+run, which then carries on from the same source, so nothing is lost.
+
+The notebook preview (``_repr_html_``) is bounded twice: at most
+:data:`PREVIEW_ROWS` rows and :data:`PREVIEW_SECONDS` seconds. It runs in a
+worker thread, because a source can block inside ``next()`` where no deadline
+checked between items can reach it (a quiet socket, ``queue.get``). Live
+sources that poll the run's stop checks (``follow``, ``logfile``) end on time;
+a source blocked for good leaves the daemon worker waiting, and an item it
+finally gets is still kept for replay, never dropped. The preview is not run
+for queries with side effects (``tap``, ``trace``, ``apply``...) or sources
+that listen on the network: it then says why, and ``show()`` runs it on demand.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from numbers import Number
+from typing import Any, TextIO
+
+from . import files
+from .base import StreamBase, pending_replay, set_replay
+from .context import RunContext
+from .engine import RunReport, running
+from .plan import Step
+
+__all__ = [
+    "PREVIEW_ROWS",
+    "PREVIEW_SECONDS",
+    "Peek",
+    "Table",
+    "html_table",
+    "peek",
+    "preview_html",
+    "text_table",
+]
+
+PREVIEW_ROWS = 10
+"""How many rows the notebook preview of a Stream shows at most."""
+PREVIEW_SECONDS = 1.0
+"""How long the notebook preview of a Stream may run, in seconds."""
+CELL_WIDTH = 60
+"""Cells longer than this many characters are cut, with an ellipsis."""
+
+# Steps with side effects that a peek may still run: they only read, buffer or
+# stop (opening files, a background thread that the run joins, until).
+_HARMLESS = frozenset({"open", "storelast", "until", "background"})
+# Sources that listen on the network: previewing one would bind a port.
+_LISTENERS = frozenset({"receive_from", "tcp_connections", "udp_messages", "tcp_lines"})
+# Sources whose run takes items away from their owner (a queue), like a one-shot.
+_CONSUMING = frozenset({"from_queue"})
+
+
+# ----------------------------------------------------------------- replaying
+class Replay:
+    """A one-shot source's iterator, and the items peeks took from it, in order.
+
+    Peeks read the kept items and then pull more (keeping them too); the next
+    real run reads them once and carries on with the source, then closes it.
+    One lock serialises every ``next()`` on the source, so a peek worker still
+    blocked in it when the run starts just makes the run wait its turn.
+    """
+
+    def __init__(self, source: Iterator[Any]) -> None:
+        self._source = source
+        self._kept: deque[Any] = deque()
+        self._lock = threading.Lock()
+        self._ended = False
+        self._error: BaseException | None = None
+
+    def _pull(self) -> tuple[bool, Any]:
+        """Take one more item from the source (under the lock): (got one, item)."""
+        if self._ended:
+            if self._error is not None:
+                raise self._error
+            return False, None
+        try:
+            item = next(self._source)
+        except StopIteration:
+            self._ended = True
+            return False, None
+        except BaseException as exc:
+            self._ended, self._error = True, exc
+            raise
+        return True, item
+
+    def peek(self) -> Iterator[Any]:
+        """Yield the kept items, then more from the source, keeping each."""
+        i = 0
+        while True:
+            with self._lock:
+                if i < len(self._kept):
+                    item = self._kept[i]
+                else:
+                    got, item = self._pull()
+                    if not got:
+                        return
+                    self._kept.append(item)
+            i += 1
+            yield item
+
+    def drain(self) -> Iterator[Any]:
+        """Yield (and forget) the kept items, then the rest of the source; close it at the end."""
+        try:
+            while True:
+                with self._lock:
+                    if self._kept:
+                        item = self._kept.popleft()
+                    else:
+                        got, item = self._pull()
+                        if not got:
+                            return
+                yield item
+        finally:
+            close = getattr(self._source, "close", None)
+            if close is not None:
+                with self._lock:
+                    close()
+
+
+def _replayed(replay: Replay, *, ctx: RunContext) -> Iterator[Any]:
+    return files.items(replay.drain(), ctx=ctx)
+
+
+def _peeked(replay: Replay) -> Iterator[Any]:
+    return replay.peek()
+
+
+def consumes(step: Step) -> bool:
+    """Say whether running the source ``step`` takes items no later run can read again."""
+    return step.one_shot or step.name in _CONSUMING
+
+
+def _peek_plan(stream: StreamBase[Any]) -> tuple[Step, ...]:
+    """The steps a peek runs: a consuming source is read through a kept :class:`Replay`."""
+    # A progress bar is for real runs; a peek would only flash one.
+    steps = tuple(s for s in stream.steps if s.name != "progress")
+    first = steps[0]
+    if not consumes(first):
+        return steps
+    replay_step = pending_replay(first)
+    if replay_step is None:
+        ctx = RunContext()
+        ctx.track = False  # the replaying step numbers the items in the real run
+        replay = Replay(iter(first.call(None, ctx)))  # takes a one-shot Source
+        shown = first.render()[len(first.name) + 1 : -1]
+        replay_step = Step(
+            first.name, _replayed, (replay,), source=True, one_shot=True, uses_ctx=True, shown=shown
+        )
+        set_replay(first, replay_step)
+    peeking = Step(first.name, _peeked, replay_step.args, source=True, one_shot=True)
+    return (peeking, *steps[1:])
+
+
+def preview_blocker(stream: StreamBase[Any]) -> str | None:
+    """Say why the notebook preview will not run ``stream`` (None: it will).
+
+    >>> from streamql import Stream
+    >>> preview_blocker(Stream([1]).map(str)) is None
+    True
+    >>> preview_blocker(Stream([1]).tap(print))
+    'tap(print) has side effects'
+    """
+    steps = stream.steps
+    first = steps[0]
+    if first.name in _LISTENERS:
+        return f"{first.name}() listens on the network"
+    for arg in first.args:
+        if isinstance(arg, StreamBase):
+            if consumes(arg.steps[0]):
+                return f"{first.name}() reads a one-shot source"
+            reason = preview_blocker(arg)
+            if reason is not None:
+                return reason
+    for step in steps[1:]:
+        if not step.pure and step.name not in _HARMLESS:
+            return f"{step.render()} has side effects"
+    return None
+
+
+# -------------------------------------------------------------------- peeking
+@dataclass
+class Peek:
+    """What a peek saw: up to ``n`` items, whether more followed, and how it ended."""
+
+    items: list[Any] = field(default_factory=list)
+    more: bool = False
+    timed_out: bool = False
+    error: BaseException | None = None
+
+
+def _pull_into(
+    steps: Sequence[Step], n: int, out: Peek, stop: threading.Event, deadline: float | None
+) -> None:
+    ctx = RunContext()
+
+    def expired() -> bool:
+        return stop.is_set() or (deadline is not None and time.monotonic() > deadline)
+
+    ctx.stops.append(expired)  # live sources poll it while idle
+    try:
+        with running(steps, RunReport(), ctx=ctx, warn=False) as it:
+            for item in it:
+                if len(out.items) == n:
+                    out.more = True
+                    break
+                out.items.append(item)
+                if expired():
+                    break
+    except Exception as exc:
+        out.error = exc
+
+
+def peek(stream: StreamBase[Any], n: int, *, timeout: float | None = None) -> Peek:
+    """Run ``stream`` for its first ``n`` items (and one more, to know if there are more).
+
+    Reads no further than that. A one-shot source keeps what it gave for the
+    next run. With ``timeout``, the run happens in a daemon worker thread and
+    the peek returns what it has when the time is up (see the module notes).
+    Errors raised by the query are returned in ``Peek.error``, not raised.
+
+    >>> from streamql import Stream
+    >>> numbers = Stream(iter(range(5)))
+    >>> p = peek(numbers, 2)
+    >>> p.items, p.more
+    ([0, 1], True)
+    >>> numbers.list()  # nothing was lost
+    [0, 1, 2, 3, 4]
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"peek: n must be an int >= 0, got {n!r}")
+    out = Peek()
+    stop = threading.Event()
+    try:
+        steps = _peek_plan(stream)
+    except Exception as exc:
+        out.error = exc
+        return out
+    if timeout is None:
+        _pull_into(steps, n, out, stop, None)
+        return out
+    deadline = time.monotonic() + timeout
+    worker = threading.Thread(
+        target=_pull_into, args=(steps, n, out, stop, deadline), name="streamql-peek", daemon=True
+    )
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        stop.set()
+        worker.join(0.25)  # a polling live source ends within its poll interval
+        out.timed_out = True
+    return Peek(list(out.items), out.more, out.timed_out, out.error)
+
+
+# ------------------------------------------------------------------- tables
+def _columns(rows: Sequence[Any]) -> list[str]:
+    columns: dict[str, None] = {}
+    for row in rows:
+        if isinstance(row, Mapping):
+            columns.update((str(k), None) for k in row)
+        elif isinstance(row, tuple) and hasattr(row, "_fields"):
+            columns.update((f, None) for f in row._fields)
+        else:
+            columns["item"] = None
+    return list(columns)
+
+
+def _cell(row: Any, column: str) -> Any:
+    if isinstance(row, Mapping):
+        return row.get(column, "")
+    if isinstance(row, tuple) and hasattr(row, "_fields"):
+        return getattr(row, column, "")
+    return row if column == "item" else ""
+
+
+def _text(value: Any, width: int = CELL_WIDTH) -> str:
+    text = value if isinstance(value, str) else str(value)
+    if not text.isprintable():
+        text = repr(text)[1:-1]  # a line's "\n", a tab or junk bytes stay visible
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _numeric(values: Iterable[Any]) -> bool:
+    return all(isinstance(v, Number) and not isinstance(v, bool) for v in values)
+
+
+def _grid(rows: Sequence[Any], columns: Sequence[str] | None) -> tuple[list[str], list[list[Any]]]:
+    cols = list(columns) if columns is not None else _columns(rows)
+    return cols, [[_cell(row, c) for c in cols] for row in rows]
+
+
+def text_table(rows: Sequence[Any], columns: Sequence[str] | None = None) -> str:
+    """Render items as an aligned text table: records as columns, other items one per row.
+
+    Numbers are right-aligned; long cells are cut to :data:`CELL_WIDTH` characters.
+
+    >>> print(text_table([{"host": "a.com", "bytes": 5}, {"host": "b", "bytes": 1234}]))
+    host   bytes
+    -----  -----
+    a.com      5
+    b       1234
+    """
+    cols, grid = _grid(rows, columns)
+    texts = [[_text(v) for v in line] for line in grid]
+    widths = [max([len(c)] + [len(t[i]) for t in texts]) for i, c in enumerate(cols)]
+    right = [_numeric(line[i] for line in grid) and bool(grid) for i in range(len(cols))]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [line(cols), line(["-" * w for w in widths])]
+    out += [line(t) for t in texts]
+    return "\n".join(out)
+
+
+def html_table(rows: Sequence[Any], columns: Sequence[str] | None = None) -> str:
+    """Render items as an HTML table (every cell escaped), records as columns.
+
+    >>> print(html_table([{"request": "<a>", "bytes": 5}]))
+    <table class="streamql">
+    <thead><tr><th>request</th><th>bytes</th></tr></thead>
+    <tbody>
+    <tr><td>&lt;a&gt;</td><td style="text-align: right">5</td></tr>
+    </tbody>
+    </table>
+    """
+    cols, grid = _grid(rows, columns)
+    right = [_numeric(line[i] for line in grid) and bool(grid) for i in range(len(cols))]
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = []
+    for line in grid:
+        cells = "".join(
+            f'<td style="text-align: right">{html.escape(_text(v))}</td>'
+            if r
+            else f"<td>{html.escape(_text(v))}</td>"
+            for v, r in zip(line, right, strict=True)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    top = ['<table class="streamql">', f"<thead><tr>{head}</tr></thead>", "<tbody>"]
+    return "\n".join([*top, *body, "</tbody>", "</table>"])
+
+
+def _footer(p: Peek, n: int, seconds: float | None) -> str:
+    shown = len(p.items)
+    if p.error is not None:
+        return f"{shown} row(s), then {type(p.error).__name__}: {p.error}"
+    if p.timed_out:
+        return f"{shown} row(s) within {seconds:g} s; the source is still quiet or slow"
+    if p.more:
+        return f"first {n} rows; the rest not read"
+    return f"{shown} row(s), all of them"
+
+
+def preview_html(
+    stream: StreamBase[Any], n: int | None = None, seconds: float | None = None
+) -> str:
+    """Render the query and a table of its first rows as HTML (what notebooks show).
+
+    Runs at most ``n`` (default :data:`PREVIEW_ROWS`) rows and ``seconds``
+    (default :data:`PREVIEW_SECONDS`); see the module notes for what is not run.
+
+    >>> from streamql import Stream
+    >>> print(preview_html(Stream(["x < y"]).map(str.upper)))
+    <div class="streamql"><pre>Stream([&#x27;x &lt; y&#x27;]).map(str.upper)</pre>
+    <table class="streamql">
+    <thead><tr><th>item</th></tr></thead>
+    <tbody>
+    <tr><td>X &lt; Y</td></tr>
+    </tbody>
+    </table>
+    <p><small>1 row(s), all of them</small></p></div>
+    """
+    n = PREVIEW_ROWS if n is None else n
+    seconds = PREVIEW_SECONDS if seconds is None else seconds
+    query = f"<pre>{html.escape(repr(stream))}</pre>\n"
+    reason = preview_blocker(stream)
+    if reason is not None:
+        note = f"no preview: {reason}; .show() runs it"
+        return f'<div class="streamql">{query}<p><small>{html.escape(note)}</small></p></div>'
+    p = peek(stream, n, timeout=seconds)
+    table = html_table(p.items) + "\n" if p.items else ""
+    note = html.escape(_footer(p, n, seconds))
+    return f'<div class="streamql">{query}{table}<p><small>{note}</small></p></div>'
+
+
+def show(stream: StreamBase[Any], n: int = 10, *, file: TextIO | None = None) -> None:
+    """Print the first ``n`` items of ``stream`` as an aligned table (see ``Stream.show``)."""
+    p = peek(stream, n)
+    if p.error is not None:
+        raise p.error
+    text = text_table(p.items) if p.items else "(no items)"
+    more = f"\n(first {n} items; more not read)" if p.more else ""
+    print(text + more, file=file)
+
+
+# ---------------------------------------------------------------- Table
+class Table:
+    """Wrap a result (``count_by``, ``group_by``, ``top``, windows, records) to show as a table.
+
+    Terminals return plain values; wrap one in ``Table`` for an aligned text
+    table at the REPL and an HTML table in a notebook. A dict becomes two
+    columns (its keys and values); a list becomes one row per item.
+
+    >>> from streamql import Stream
+    >>> hits = Stream([{"s": 404}, {"s": 200}, {"s": 404}]).count_by("s")
+    >>> Table(hits, columns=("status", "hits"))
+    status  hits
+    ------  ----
+       404     2
+       200     1
+    >>> Table(hits).rows
+    [{'value': 404, 'count': 2}, {'value': 200, 'count': 1}]
+    """
+
+    __slots__ = ("columns", "rows")
+
+    def __init__(
+        self, data: Mapping[Any, Any] | Iterable[Any], columns: Sequence[str] | None = None
+    ) -> None:
+        if isinstance(data, Mapping):
+            if columns is not None and len(columns) != 2:
+                raise ValueError(f"Table: a dict takes two column names, got {columns!r}")
+            key, value = ("value", "count") if columns is None else columns
+            self.rows: list[Any] = [{key: k, value: v} for k, v in data.items()]
+            self.columns: list[str] = [key, value]
+        else:
+            if isinstance(data, (str, bytes)):
+                raise TypeError(f"Table: expected a dict or an iterable of items, got {data!r}")
+            self.rows = list(data)
+            self.columns = list(columns) if columns is not None else _columns(self.rows)
+
+    def __str__(self) -> str:
+        return text_table(self.rows, self.columns)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return html_table(self.rows, self.columns)

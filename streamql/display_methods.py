@@ -1,0 +1,151 @@
+"""Stream methods to look at queries and hand results on: show, preview, pandas, plots, progress.
+
+Each method is a short delegate to a plain function in :mod:`streamql.display`,
+:mod:`streamql.interop` or :mod:`streamql.progress`. Looking never loses
+items: a peek at a one-shot source is replayed by the next run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+
+from . import display, interop, terminals
+from . import progress as _progress
+from .base import StreamBase
+from .plan import Step
+
+if TYPE_CHECKING:
+    from .stream import Stream
+
+__all__ = ["DisplayMethods"]
+
+T = TypeVar("T")
+
+
+class DisplayMethods(StreamBase[T]):
+    """Methods of ``Stream`` for the REPL and notebooks, and for pandas and matplotlib."""
+
+    __slots__ = ()
+
+    # ----------------------------------------------------------------- looking
+    def show(self, n: int = 10, *, file: TextIO | None = None) -> None:
+        """Print the first ``n`` items as an aligned table, reading no further.
+
+        Records show as columns, other items one per row. Items taken from a
+        one-shot source are kept and replayed by the next run.
+
+        >>> from streamql import Stream
+        >>> Stream([{"host": "a.com", "bytes": 5}, {"host": "b", "bytes": 1234}]).show()
+        host   bytes
+        -----  -----
+        a.com      5
+        b       1234
+        >>> Stream(iter(range(100))).show(2)
+        item
+        ----
+           0
+           1
+        (first 2 items; more not read)
+        """
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"show: n must be an int >= 0, got {n!r}")
+        display.show(self, n, file=file)
+
+    def _repr_html_(self) -> str:
+        """Render the query and a bounded preview of its first rows (for notebooks)."""
+        return display.preview_html(self)
+
+    # ----------------------------------------------------------------- interop
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """Run the query and return its items as records (dicts).
+
+        Dicts stay as they are, named tuples such as windows give their fields,
+        and any other item becomes ``{"value": item}``. Terminal; holds every item.
+
+        >>> from streamql import Stream
+        >>> Stream([{"a": 1}, 2]).to_dicts()
+        [{'a': 1}, {'value': 2}]
+        """
+        return self._run(interop.to_dicts)
+
+    def to_pandas(self) -> Any:
+        """Run the query and return a pandas DataFrame, one row per item (see ``to_dicts``).
+
+        Terminal; holds every item. Needs pandas: ``pip install streamql[pandas]``.
+
+        >>> from streamql import Stream
+        >>> df = Stream([{"host": "a", "bytes": 5}]).to_pandas()
+        >>> df.columns.tolist()
+        ['host', 'bytes']
+        """
+        interop.optional("pandas")  # fail before reading anything
+        return self._run(interop.to_pandas)
+
+    @classmethod
+    def from_pandas(cls, df: Any, *, index: bool = False) -> Stream[dict[str, Any]]:
+        """Start from the rows of a pandas DataFrame, as dicts of plain values.
+
+        Re-runnable: each run reads the DataFrame afresh. With ``index=True``
+        each record also holds the row's index.
+
+        >>> import pandas as pd
+        >>> from streamql import Stream
+        >>> Stream.from_pandas(pd.DataFrame({"n": [1, 2]})).list()
+        [{'n': 1}, {'n': 2}]
+        """
+        if not all(hasattr(df, a) for a in ("shape", "iloc", "columns")):
+            raise TypeError(f"from_pandas: expected a pandas DataFrame, got {type(df).__name__}")
+        kwargs = {"index": True} if index else {}
+        shown = interop.describe_frame(df) + (", index=True" if index else "")
+        step = Step(
+            "from_pandas",
+            interop.dataframe_rows,
+            (df,),
+            tuple(kwargs.items()),
+            source=True,
+            shown=shown,
+        )
+        return cls._of((step,))
+
+    def plot(
+        self,
+        by: str | int | None = None,
+        *,
+        top: int = 20,
+        ax: Any = None,
+        title: str | None = None,
+    ) -> Any:
+        """Run the query and plot it: counts per ``by`` value as bars, or its items as a line.
+
+        With ``by``, plots ``count_by(by)`` (its ``top`` values); without, the
+        items themselves: windows as a time series, ``(x, y)`` pairs or numbers
+        as a line. Returns the matplotlib Axes. Needs matplotlib:
+        ``pip install streamql[plot]``.
+
+        >>> from streamql import Stream
+        >>> Stream([{"status": 200}, {"status": 404}]).plot(by="status")
+        <Axes: >
+        """
+        interop.optional("matplotlib.pyplot")  # fail before reading anything
+        if by is not None:
+            field = by
+            counts = self._run(lambda it: terminals.count_by(field, it))
+            return interop.plot(counts, top=top, ax=ax, title=title)
+        return interop.plot(self._run(list), top=top, ax=ax, title=title)
+
+    # ---------------------------------------------------------------- progress
+    def progress(self, desc: str | None = None, *, file: TextIO | None = None) -> Stream[T]:
+        """Show a progress bar when the query runs: bytes read across its files, or a rate.
+
+        A query that opens files (``Stream.lines``, ``.open()``) shows bytes
+        read of the total size on disk (compressed files count as stored);
+        others show items and their rate. Off unless asked for. Needs tqdm
+        (``pip install streamql[progress]``), checked when the query starts.
+
+        >>> from streamql import Stream
+        >>> Stream.lines("access-log*").parse_apache().progress("reading")
+        Stream.lines('access-log*').parse_apache().progress('reading')
+        """
+        if desc is not None and not isinstance(desc, str):
+            raise TypeError(f"progress: desc must be a str, got {desc!r}")
+        return self._of(_progress.with_progress(self._steps, desc, file))

@@ -1,0 +1,153 @@
+"""Hand query results to pandas and matplotlib, and read a pandas DataFrame as a stream.
+
+pandas and matplotlib are optional extras (``pip install streamql[pandas]``,
+``pip install streamql[plot]``): they are imported inside the functions that
+need them, so importing streamql never pays for them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from numbers import Number
+from typing import Any
+
+from .windows import Window
+
+__all__ = ["as_dict", "to_dicts", "to_pandas", "dataframe_rows", "plot", "optional"]
+
+_EXTRAS = {"pandas": "pandas", "matplotlib.pyplot": "plot", "tqdm.auto": "progress"}
+
+
+def optional(module: str) -> Any:
+    """Import an optional dependency, or say which extra to install.
+
+    >>> optional("no_such_module_here")
+    Traceback (most recent call last):
+    ...
+    ImportError: no_such_module_here is not installed: pip install no_such_module_here
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        extra = _EXTRAS.get(module)
+        fix = f"pip install streamql[{extra}]" if extra else f"pip install {module}"
+        raise ImportError(f"{module.split('.')[0]} is not installed: {fix}") from exc
+
+
+def as_dict(item: Any) -> dict[str, Any]:
+    """Turn an item into a record: dicts stay, named tuples give their fields, else ``value``.
+
+    >>> as_dict({"a": 1}), as_dict(Window(0, 10, 3)), as_dict(5)
+    ({'a': 1}, {'start': 0, 'end': 10, 'value': 3}, {'value': 5})
+    """
+    if isinstance(item, Mapping):
+        return dict(item)
+    if isinstance(item, tuple) and hasattr(item, "_asdict"):
+        return dict(item._asdict())
+    return {"value": item}
+
+
+def to_dicts(items: Iterable[Any]) -> list[dict[str, Any]]:
+    """Collect items as a list of records (see :func:`as_dict`).
+
+    Terminal; holds every item.
+
+    >>> to_dicts([{"a": 1}, 2])
+    [{'a': 1}, {'value': 2}]
+    """
+    return [as_dict(item) for item in items]
+
+
+def to_pandas(items: Iterable[Any]) -> Any:
+    """Collect items into a pandas DataFrame, one row per item, record fields as columns.
+
+    Terminal; holds every item. Needs pandas (``pip install streamql[pandas]``).
+
+    >>> df = to_pandas([{"host": "a", "bytes": 5}, {"host": "b", "bytes": 7}])
+    >>> int(df["bytes"].sum())
+    12
+    """
+    pd = optional("pandas")
+    return pd.DataFrame.from_records(to_dicts(items))
+
+
+def describe_frame(df: Any) -> str:
+    """Describe a DataFrame in a few words, for a query's repr."""
+    rows, cols = df.shape
+    return f"<DataFrame: {rows:,} rows, {cols} columns>"
+
+
+def dataframe_rows(df: Any, *, index: bool = False, chunk: int = 4096) -> Iterator[dict[str, Any]]:
+    """Yield the rows of a pandas DataFrame as dicts of plain Python values.
+
+    Lazy; converts ``chunk`` rows at a time. With ``index=True`` each record
+    also holds the row's index, under the index's name (or ``index``).
+
+    >>> import pandas as pd
+    >>> list(dataframe_rows(pd.DataFrame({"n": [1, 2]})))
+    [{'n': 1}, {'n': 2}]
+    """
+
+    def rows() -> Iterator[dict[str, Any]]:
+        total = df.shape[0]
+        for start in range(0, total, chunk):
+            part = df.iloc[start : start + chunk]
+            if index:
+                name = part.index.name or "index"
+                part = part.reset_index(names=name)
+            yield from part.to_dict("records")
+
+    return rows()
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, Number) and not isinstance(value, bool):
+        return value
+    if isinstance(value, (list, tuple, set, dict)):
+        return len(value)  # a window of items: how many
+    raise TypeError(f"plot: expected numbers to plot, got {value!r}")
+
+
+def plot(
+    data: Mapping[Any, Any] | Iterable[Any],
+    *,
+    top: int = 20,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Plot a result in its usual shape, on ``ax`` or a new figure; return the Axes.
+
+    - a dict (``count_by``, ``group_by(agg=...)``): horizontal bars of its
+      first ``top`` entries, the first at the top;
+    - windows (``window(...)`` items): their values over time, a window of
+      items plotted as its length;
+    - ``(x, y)`` pairs, or plain numbers: a line.
+
+    Needs matplotlib (``pip install streamql[plot]``).
+
+    >>> ax = plot({"/": 30, "/ply/": 12}, title="top pages")
+    """
+    plt = optional("matplotlib.pyplot")
+    if ax is None:
+        _, ax = plt.subplots()
+    if isinstance(data, Mapping):
+        pairs = list(data.items())[:top]
+        labels = [str(k) for k, _ in reversed(pairs)]
+        ax.barh(labels, [_number(v) for _, v in reversed(pairs)])
+    else:
+        items = list(data)
+        if items and all(isinstance(i, Window) for i in items):
+            xs: list[Any] = [w.start for w in items]
+            ys = [_number(w.value) for w in items]
+        elif items and all(isinstance(i, tuple) and len(i) == 2 for i in items):
+            xs, ys = [x for x, _ in items], [_number(y) for _, y in items]
+        else:
+            xs, ys = list(range(len(items))), [_number(i) for i in items]
+        ax.plot(xs, ys, marker="o" if len(items) < 50 else None)
+        if xs and isinstance(xs[0], datetime):
+            ax.figure.autofmt_xdate()
+    if title is not None:
+        ax.set_title(title)
+    return ax
