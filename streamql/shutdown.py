@@ -27,6 +27,7 @@ from .context import RunContext
 
 __all__ = ["shutdown_on_signals", "default_signals", "add_stop", "stop_requested", "check_event"]
 
+
 def default_signals() -> tuple[signal.Signals, ...]:
     """Return the signals that stop a live query: SIGINT, SIGTERM, and SIGUSR1 where present.
 
