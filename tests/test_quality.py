@@ -23,6 +23,13 @@ def test_ruff_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
+def test_ruff_formatted() -> None:
+    folders = [f for f in ("streamql", "tests", "bench") if (ROOT / f).is_dir()]
+    result = run("ruff", "format", "--check", *folders)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_mypy_strict_clean() -> None:
     pytest.importorskip("mypy")
     result = run(sys.executable, "-m", "mypy", "streamql")
