@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import follow as _follow
 from . import logfile as _logfile
 from . import netsources, windows
+from .aggregates import Aggregate
 from .base import StreamBase
 from .plan import Step, render_call
 
@@ -287,7 +288,7 @@ class LiveMethods(StreamBase[T]):
         seconds: float | timedelta,
         *,
         by: str | int | Callable[[Any], Any] | None = "datetime",
-        agg: Callable[[list[Any]], Any] | None = None,
+        agg: Callable[[list[Any]], Any] | Aggregate | None = None,
         lateness: float | timedelta = 0.0,
     ) -> Stream[windows.Window]:
         """Group items into tumbling time windows; yield each ``Window`` as it closes.

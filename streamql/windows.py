@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple, TypeVar
 
+from .aggregates import Aggregate, Collect
 from .context import RunContext
 from .flow import key_function
 from .shutdown import add_stop
@@ -157,7 +158,7 @@ def window(
     items: Iterable[Any],
     *,
     by: str | int | Callable[[Any], Any] | None = "datetime",
-    agg: Callable[[list[Any]], Any] | None = None,
+    agg: Callable[[list[Any]], Any] | Aggregate | None = None,
     lateness: float | timedelta = 0.0,
     ctx: RunContext | None = None,
 ) -> Iterator[Window]:
@@ -167,7 +168,10 @@ def window(
     multiples of ``seconds`` since the epoch; a window with no items is not
     yielded. ``by`` names the event-time field (a datetime or epoch seconds)
     or is a function of the item; ``by=None`` uses the wall clock at arrival.
-    ``agg`` turns the window's list of items into its value (default: the list).
+    ``agg`` turns the window's list of items into its value (default: the
+    list); an aggregation from :mod:`streamql.aggregates` (``Count()``,
+    ``Sum("bytes")``, ``ApproxDistinct("host")``...) folds each item in as it
+    arrives instead, so a window holds its running state, not its items.
 
     Event time may run slightly backwards: a window closes once an item at
     least ``lateness`` seconds past its end has been seen, so items up to
@@ -190,12 +194,19 @@ def window(
     width = _seconds("window", "seconds", seconds, positive=True)
     late = _seconds("window", "lateness", lateness, positive=False)
     key = key_function("window", by)
-    if agg is not None and not callable(agg):
-        raise TypeError(f"window: agg must be callable, got {agg!r}")
+    if agg is not None and not callable(agg) and not isinstance(agg, Aggregate):
+        raise TypeError(f"window: agg must be callable or an aggregation, got {agg!r}")
     own = ctx or RunContext()
+    if isinstance(agg, Aggregate):
+        fold: Aggregate = agg
+    else:
+        fold = Collect()
+    finish = (
+        fold.finish if isinstance(agg, Aggregate) or agg is None else (lambda state: agg(state))
+    )
 
     def run() -> Iterator[Window]:
-        open_: dict[float, list[Any]] = {}
+        open_: dict[float, Any] = {}
         like: Any = 0.0
         watermark = -math.inf  # windows ending at or before it are closed
         try:
@@ -212,13 +223,14 @@ def window(
                         item,
                     )
                     continue
-                open_.setdefault(start, []).append(item)
+                state = open_.get(start)
+                open_[start] = fold.add(fold.start() if state is None else state, item)
                 if t - late > watermark:
                     watermark = t - late
                     for s in sorted(s for s in open_ if s + width <= watermark):
-                        yield _close(s, open_.pop(s), width, like, agg)
+                        yield _close(s, finish(open_.pop(s)), width, like)
             for s in sorted(open_):
-                yield _close(s, open_.pop(s), width, like, agg)
+                yield _close(s, finish(open_.pop(s)), width, like)
         finally:
             if ctx is None:
                 own.warn(hint="pass ctx=RunContext(keep_rejects=True) to see them")
@@ -226,14 +238,7 @@ def window(
     return run()
 
 
-def _close(
-    start: float,
-    members: list[Any],
-    width: float,
-    like: Any,
-    agg: Callable[[list[Any]], Any] | None,
-) -> Window:
-    value = members if agg is None else agg(members)
+def _close(start: float, value: Any, width: float, like: Any) -> Window:
     return Window(_bound(start, like), _bound(start + width, like), value)
 
 

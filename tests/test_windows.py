@@ -155,3 +155,15 @@ def test_bad_arguments_fail_when_the_step_is_added() -> None:
         Stream([1]).scan(3)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="merge_by_time: slack"):
         Stream.merge_by_time(Stream([1]), slack=-1)
+
+
+def test_windows_fold_aggregations_instead_of_holding_items() -> None:
+    from streamql import Count, Sum
+
+    rows = [{"t": t, "b": t * 10} for t in (0, 1, 5, 11, 12, 25)]
+    got = Stream(rows).window(10, by="t", agg=Sum("b")).list()
+    assert [(w.start, w.end, w.value) for w in got] == [(0, 10, 60), (10, 20, 230), (20, 30, 250)]
+    counted = Stream(rows).window(10, by="t", agg=Count()).map(lambda w: w.value).list()
+    assert counted == [3, 2, 1]
+    with pytest.raises(TypeError, match="agg must be callable or an aggregation"):
+        Stream(rows).window(10, by="t", agg=3)  # type: ignore[arg-type]
