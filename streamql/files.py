@@ -10,6 +10,7 @@ line after delivering every line before the damage.
 from __future__ import annotations
 
 import bz2
+import codecs
 import fnmatch
 import glob
 import gzip
@@ -17,7 +18,7 @@ import io
 import lzma
 import os
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from pathlib import Path, PurePosixPath
 from types import GeneratorType
@@ -37,13 +38,21 @@ _MAGIC = (
     (b"BZh", "bz2"),
     (b"\xfd7zXZ\x00", "xz"),
 )
+_DECOMPRESSORS: dict[str, Callable[[IO[bytes]], Any]] = {
+    "gzip": lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"),
+    "bz2": lambda raw: bz2.BZ2File(raw, "rb"),
+    "xz": lambda raw: lzma.LZMAFile(raw, "rb"),  # noqa: SIM115
+}
 # What Python's decompressors raise on damaged input, without the file name.
 _DAMAGE = (EOFError, zlib.error, lzma.LZMAError, OSError, UnicodeDecodeError)
 
 
 class TextFile(io.TextIOWrapper):
-    """A text file opened by streamql: a ``TextIOWrapper`` that knows its path
-    and compression, and closes the raw file under it."""
+    """A decompressed text file that also closes the raw file under its decompressor.
+
+    Every file streamql opens (a plain ``TextIOWrapper`` or this) carries
+    ``path`` and ``compression`` (None, "gzip", "bz2" or "xz") attributes.
+    """
 
     path: str
     compression: str | None
@@ -163,7 +172,7 @@ def open_file(
     *,
     encoding: str = "utf-8",
     decode_errors: str = "backslashreplace",
-) -> TextFile:
+) -> io.TextIOWrapper:
     """Open one file for reading text, decompressing gzip, bzip2 or xz.
 
     Compression is told by the file's first bytes, not its suffix, so a
@@ -180,28 +189,29 @@ def open_file(
     ...     (f.compression, f.read())
     ('gzip', 'one\\ntwo\\n')
     """
-    raw = open(path, "rb")  # noqa: SIM115 - closed by the TextFile that wraps it
+    raw = open(path, "rb")  # noqa: SIM115 - closed by the text file that wraps it
     try:
         kind = _sniff(raw)
-        stream: Any
-        if kind == "gzip":
-            stream = gzip.GzipFile(fileobj=raw, mode="rb")
-        elif kind == "bz2":
-            stream = bz2.BZ2File(raw, "rb")
-        elif kind == "xz":
-            stream = lzma.LZMAFile(raw, "rb")  # noqa: SIM115
+        utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf8")
+        text: io.TextIOWrapper
+        if kind is None:
+            # Plain files get the exact TextIOWrapper type: CPython reads lines
+            # through its fast path only for that type, not for a subclass.
+            if utf8 and raw.peek(3)[:3] == codecs.BOM_UTF8:
+                raw.read(3)
+            text = io.TextIOWrapper(raw, encoding=encoding, errors=decode_errors)
         else:
-            stream = raw
-        if encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
-            encoding = "utf-8-sig"
-        text = TextFile(stream, encoding=encoding, errors=decode_errors)
+            opener = _DECOMPRESSORS[kind]
+            compressed = TextFile(
+                opener(raw), encoding="utf-8-sig" if utf8 else encoding, errors=decode_errors
+            )
+            compressed._raw_under = raw
+            text = compressed
     except BaseException:
         raw.close()
         raise
-    text.path = os.fspath(path)
-    text.compression = kind
-    if stream is not raw:
-        text._raw_under = raw
+    text.path = os.fspath(path)  # type: ignore[attr-defined]
+    text.compression = kind  # type: ignore[attr-defined]
     return text
 
 
@@ -212,7 +222,7 @@ def open_files(
     decode_errors: str = "backslashreplace",
     errors: str = "raise",
     ctx: RunContext | None = None,
-) -> Iterator[TextFile]:
+) -> Iterator[io.TextIOWrapper]:
     """Open each path in turn, yielding text files; each is closed when the next is asked for.
 
     Lazy; one file open at a time. A file that cannot be opened (missing,
@@ -232,7 +242,7 @@ def open_files(
     if policy == "keep":
         raise ValueError("open: errors must be 'raise' or 'skip'; a file has no line to keep")
 
-    def opener() -> Iterator[TextFile]:
+    def opener() -> Iterator[io.TextIOWrapper]:
         own = ctx or RunContext()
         for path in paths:
             try:

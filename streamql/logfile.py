@@ -150,7 +150,8 @@ def _history_batches(
         )
         return
     try:
-        st = os.fstat(f.buffer.fileno()) if f.compression is None else path.stat()
+        plain = getattr(f, "compression", None) is None
+        st = os.fstat(f.buffer.fileno()) if plain else path.stat()
         ident = (st.st_dev, st.st_ino)
         raw: Any = f.buffer
         pos, pending = 0, b""

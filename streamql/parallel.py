@@ -104,12 +104,13 @@ def _part_lines(part: Part, *, ctx: RunContext, **options: Any) -> Iterator[str]
     if part.stop is None:
         return files.lines(part.path, ctx=ctx, **options)
     buffered = io.BufferedReader(_Window(part.path, part.start, part.stop))
-    text = files.TextFile(
-        buffered,
-        encoding="utf-8-sig" if part.start == 0 else "utf-8",
-        errors=options.get("decode_errors", "backslashreplace"),
+    encoding = options.get("encoding", "utf-8")
+    if part.start == 0 and encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"  # a BOM can only stand at the start of the file
+    text = io.TextIOWrapper(
+        buffered, encoding=encoding, errors=options.get("decode_errors", "backslashreplace")
     )
-    text.path, text.compression = part.path, None
+    text.path, text.compression = part.path, None  # type: ignore[attr-defined]
 
     def opened() -> Iterator[Any]:
         try:
