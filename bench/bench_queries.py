@@ -256,6 +256,20 @@ def sq_robots(path: str) -> set[str]:
     return Stream.lines(path).parse_apache().where(F.request.contains("robots.txt")).set("host")
 
 
+def sq_bytes_processes(path: str) -> int:
+    from streamql import Stream
+
+    q = Stream.lines(path).field(-1).where(lambda x: x != "-").map(int)
+    return q.sum(engine="processes")
+
+
+def sq_404_processes(path: str) -> set[str]:
+    from streamql import Stream
+
+    log = Stream.lines(path).parse_apache()
+    return log.where(status=404).set("request", engine="processes")
+
+
 def nothing(path: str) -> None:
     """The empty child: its peak RSS is what every child costs before its query."""
     return None
@@ -328,6 +342,20 @@ QUERIES = (
         False,
         (Reference("tutorial apache_log", hand_downloads),),
         sq_downloads,
+    ),
+    Query(
+        "bytes-processes",
+        "bytes sum, engine='processes'",
+        False,
+        (Reference("tutorial generators", hand_bytes_generators),),
+        sq_bytes_processes,
+    ),
+    Query(
+        "404-processes",
+        "set of 404 requests, engine='processes'",
+        False,
+        (Reference("tutorial apache_log", hand_404),),
+        sq_404_processes,
     ),
     Query(
         "robots",
@@ -604,14 +632,25 @@ def table(result: dict[str, Any]) -> str:
         f"Peak MB: each child's peak resident memory (VmHWM), the max over its runs; "
         f"an empty child peaks at {_mb(base)} MB, {_mb(sq_base)} MB once it imports streamql."
     )
+    # The processes engine spends its CPU in worker processes, which this does not see.
     cpu = ", ".join(
-        f"{r['query']} vs {r['reference']} {r['cpu_ratio']:.2f}" for r in result["rows"]
+        f"{r['query']} vs {r['reference']} {r['cpu_ratio']:.2f}"
+        for r in result["rows"]
+        if not r["query"].endswith("-processes")
     )
     out.append(f"CPU-time ratios (min of runs; less hurt by other load than wall time): {cpu}.")
     for r in result["rows"]:
-        if r["reference_func"] == "hand_bytes_generators":
+        if r["reference_func"] == "hand_bytes_generators" and r["query"] == "bytes":
             verdict = "meets" if r["ratio"] <= TARGET_RATIO else "MISSES"
             out.append(f"Bytes sum: ratio {r['ratio']:.2f} {verdict} the target <= {TARGET_RATIO}.")
+    by_query = {r["query"]: r for r in result["rows"]}
+    for key in ("bytes", "404"):
+        one, many = by_query.get(key), by_query.get(f"{key}-processes")
+        if one and many:
+            out.append(
+                f"engine='processes' on {key}: {one['streamql_s'] / many['streamql_s']:.2f}x "
+                f"as fast as the default engine ({os.cpu_count()} cores)."
+            )
     return "\n".join(out)
 
 
