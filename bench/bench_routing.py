@@ -15,7 +15,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's streamql
 
 from streamql import Stream
 from streamql.coroutines import ConsumerThread
