@@ -324,7 +324,30 @@ class Top(Aggregate):
         return [e[2] for e in sorted(state[1], key=lambda e: e[:2], reverse=True)]
 
 
-class Quantiles(Aggregate):
+class Collect(Aggregate):
+    """Every value, in order (a list). Memory grows with the stream.
+
+    >>> run(Collect(), "abc")
+    ['a', 'b', 'c']
+    """
+
+    name = "collect"
+
+    def start(self) -> list[Any]:
+        return []
+
+    def step(self, state: list[Any], value: Any) -> list[Any]:
+        state.append(value)
+        return state
+
+    def merge(self, a: list[Any], b: list[Any]) -> list[Any]:
+        return a + b
+
+    def finish(self, state: list[Any]) -> list[Any]:
+        return list(state)
+
+
+class Quantiles(Collect):
     """Exact quantiles (``qs`` in [0, 1]) by nearest rank. Keeps every value.
 
     >>> run(Quantiles(qs=(0.5, 0.9)), range(1, 101))
@@ -346,17 +369,7 @@ class Quantiles(Aggregate):
     def _extra(self) -> list[str]:
         return [f"qs={self.qs!r}"]
 
-    def start(self) -> list[Any]:
-        return []
-
-    def step(self, state: list[Any], value: Any) -> list[Any]:
-        state.append(value)
-        return state
-
-    def merge(self, a: list[Any], b: list[Any]) -> list[Any]:
-        return a + b
-
-    def finish(self, state: list[Any]) -> dict[float, Any]:
+    def finish(self, state: list[Any]) -> dict[float, Any]:  # type: ignore[override]
         ordered = sorted(state)
         if not ordered:
             return {q: None for q in self.qs}
@@ -406,29 +419,6 @@ class Last(First):
 
     def merge(self, a: Any, b: Any) -> Any:
         return a if b is _EMPTY else b
-
-
-class Collect(Aggregate):
-    """Every value, in order (a list). Memory grows with the stream.
-
-    >>> run(Collect(), "abc")
-    ['a', 'b', 'c']
-    """
-
-    name = "collect"
-
-    def start(self) -> list[Any]:
-        return []
-
-    def step(self, state: list[Any], value: Any) -> list[Any]:
-        state.append(value)
-        return state
-
-    def merge(self, a: list[Any], b: list[Any]) -> list[Any]:
-        return a + b
-
-    def finish(self, state: list[Any]) -> list[Any]:
-        return list(state)
 
 
 class GroupBy(Aggregate):
