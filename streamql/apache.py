@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Literal, TypedDict, cast, overload
 
@@ -215,6 +215,7 @@ def parse_apache(
     *,
     errors: Literal["skip", "raise"] = ...,
     ctx: RunContext | None = ...,
+    prefilter: Callable[[str], bool] | None = ...,
 ) -> Iterator[ApacheRecord]: ...
 @overload
 def parse_apache(
@@ -223,6 +224,7 @@ def parse_apache(
     *,
     errors: Errors,
     ctx: RunContext | None = ...,
+    prefilter: Callable[[str], bool] | None = ...,
 ) -> Iterator[ApacheRecord | Reject]: ...
 def parse_apache(
     lines: Iterable[str],
@@ -230,6 +232,7 @@ def parse_apache(
     *,
     errors: Errors = "skip",
     ctx: RunContext | None = None,
+    prefilter: Callable[[str], bool] | None = None,
 ) -> Iterator[ApacheRecord | Reject]:
     """Parse Apache access-log lines into :class:`ApacheRecord` dicts.
 
@@ -242,6 +245,10 @@ def parse_apache(
     ``"raise"`` raises :class:`~streamql.errors.ParseError`; ``"keep"`` yields
     a :class:`~streamql.context.Reject` record in its place. Without ``ctx``,
     line numbers count the items of ``lines`` from 1.
+
+    ``prefilter`` (used by the query planner) is a test of the raw line: a
+    line that parses but fails it yields no record, without the cost of
+    building one. Every line is still checked, so rejects stay the same.
 
     >>> line = ('140.180.132.213 - - [24/Feb/2008:00:08:59 -0600] '
     ...         '"GET /ply/ply.html HTTP/1.1" 200 97238')
@@ -269,11 +276,13 @@ def parse_apache(
         raise TypeError(
             f"parse_apache: lines must be an iterable of str, got {type(lines).__name__}"
         ) from None
+    if prefilter is not None and not callable(prefilter):
+        raise TypeError(f"parse_apache: prefilter must be callable, got {prefilter!r}")
     if ctx is not None:
-        return _parse(items, fmt, errors, ctx, None)
+        return _parse(items, fmt, errors, ctx, None, prefilter)
     ctx = RunContext()
     ctx.cursor = cursor = ItemCursor()
-    return _parse(items, fmt, errors, ctx, cursor)
+    return _parse(items, fmt, errors, ctx, cursor, prefilter)
 
 
 def _parse(
@@ -282,6 +291,7 @@ def _parse(
     errors: Errors,
     ctx: RunContext,
     cursor: ItemCursor | None,
+    prefilter: Callable[[str], bool] | None = None,
 ) -> Iterator[ApacheRecord | Reject]:
     """Do the work of :func:`parse_apache`; ``cursor`` is set when ctx is ours.
 
@@ -319,6 +329,8 @@ def _parse(
             if start is None or delta is None:
                 reason = "bad datetime"
             elif common_ok if agent is None else combined_ok:
+                if prefilter is not None and not prefilter(line):
+                    continue  # a valid line the query's filter would drop
                 parts = req.split(" ")
                 if len(parts) == 3:
                     method, request, proto = parts

@@ -19,6 +19,7 @@ from . import files
 from .context import Reject, RunContext
 from .engine import RunReport, StepStats, execute, running
 from .errors import StreamError
+from .optimize import optimize
 from .plan import Step
 
 if TYPE_CHECKING:
@@ -199,7 +200,10 @@ class StreamBase(Generic[T]):
     def explain(self, analyze: bool = False) -> Explanation:
         """Describe the plan step by step; with ``analyze=True``, run it and say what each did.
 
-        Without ``analyze`` nothing is read. With it, the query runs to its end
+        The first line is the query as written; the steps are the plan as it
+        will run, where the planner rewrote a step it says so
+        (see :mod:`streamql.optimize`). Without ``analyze`` nothing is read.
+        With it, the query runs to its end
         (do not analyse an endless stream without ``take``/``until``) and each
         step shows the items it passed on, the items it rejected, and the time
         spent in it alone.
@@ -218,11 +222,10 @@ class StreamBase(Generic[T]):
           2. field(1)                      row-wise, may reject    2 out    1 rejected   ... s
         ran in ... s: 2 items out, 1 rejected
         """
-        shown = [
-            f"Stream({s.args[0]!r})" if s.name == "Stream" else s.render() for s in self._steps
-        ]
+        plan = optimize(self._steps)  # as it will run: the query above, rewritten
+        shown = [f"Stream({s.args[0]!r})" if s.name == "Stream" else s.render() for s in plan]
         width = max(len(s) for s in shown) + 4
-        props = [", ".join(step.properties()) for step in self._steps]
+        props = [", ".join(step.properties()) for step in plan]
         lines = [repr(self), ""]
         if not analyze:
             for i, (label, flags) in enumerate(zip(shown, props, strict=True), 1):
@@ -236,7 +239,7 @@ class StreamBase(Generic[T]):
         flag_width = max(len(f) for f in props) + 2
         upstream = 0.0
         for i, (step, label, flags, stats) in enumerate(
-            zip(self._steps, shown, props, probes, strict=True), 1
+            zip(plan, shown, props, probes, strict=True), 1
         ):
             own = max(stats.seconds - upstream, 0.0)
             upstream = stats.seconds

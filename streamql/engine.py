@@ -17,6 +17,7 @@ from typing import Any
 
 from .context import RunContext
 from .errors import FieldError, StreamError, add_note
+from .optimize import DEFAULT, Options, optimize
 from .plan import Step
 
 __all__ = ["execute", "running", "raised_in_run", "RunReport"]
@@ -142,6 +143,7 @@ def running(
     stacklevel: int = 6,
     probes: list[StepStats] | None = None,
     warn: bool = True,
+    options: Options = DEFAULT,
 ) -> Iterator[Iterator[Any]]:
     """Build the plan's chain for the ``with`` block; close it all when the block ends.
 
@@ -150,7 +152,7 @@ def running(
     ctx = ctx or RunContext()
     start = time.perf_counter()
     report.completed, report.rejected, report.first_reject = False, {}, None
-    top, stages = build(steps, ctx, probes)
+    top, stages = build(optimize(steps, options), ctx, probes)
     try:
         yield top
         report.completed = True

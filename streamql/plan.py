@@ -82,6 +82,8 @@ class Step:
             flags.append("may reject")
         if self.fields_read:
             flags.append("reads " + ",".join(sorted(self.fields_read)))
+        if self.note:
+            flags.append(f"rewritten: {self.note}")
         return flags
 
 

@@ -274,7 +274,8 @@ DELEGATES = {
     "distinct": flow.distinct,
     "map": flow.map_items,
 }
-DATA = {"lines", "items", "files", "paths", "iterable", "conversions", "ctx", "self"}
+# Data arguments, and what only the engine passes (ctx; the planner's prefilter).
+DATA = {"lines", "items", "files", "paths", "iterable", "conversions", "ctx", "self", "prefilter"}
 
 
 @pytest.mark.parametrize("name", sorted(DELEGATES))
