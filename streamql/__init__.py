@@ -40,6 +40,7 @@ from .expr import F
 # streamql.follow import follow; from streamql.logfile import logfile).
 from .files import cat, open_file, open_files
 from .flow import LastSeen, generate, storelast, trace
+from .live import LiveRun, live_runs, stop_all
 from .net import NetConsumer, receive_from, send_to
 from .records import Origin
 from .shutdown import shutdown_on_signals
@@ -65,6 +66,7 @@ __all__ = [
     "HeavyHitters",
     "Last",
     "LastSeen",
+    "LiveRun",
     "Max",
     "Mean",
     "Min",
@@ -87,6 +89,7 @@ __all__ = [
     "field",
     "generate",
     "grep",
+    "live_runs",
     "open_file",
     "open_files",
     "operation",
@@ -94,6 +97,7 @@ __all__ = [
     "receive_from",
     "send_to",
     "shutdown_on_signals",
+    "stop_all",
     "storelast",
     "trace",
 ]

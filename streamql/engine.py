@@ -17,6 +17,7 @@ from typing import Any
 
 from .context import RunContext
 from .errors import FieldError, StreamError, add_note
+from .live import registered
 from .optimize import DEFAULT, Options, optimize
 from .plan import Step
 
@@ -154,7 +155,8 @@ def running(
     report.completed, report.rejected, report.first_reject = False, {}, None
     top, stages = build(optimize(steps, options), ctx, probes)
     try:
-        yield top
+        with registered(steps, ctx):
+            yield top
         report.completed = True
     except Exception as exc:
         _note_origin(exc, ctx)
