@@ -41,6 +41,7 @@ from .expr import F
 from .files import cat, open_file, open_files
 from .flow import LastSeen, generate, storelast, trace
 from .live import LiveRun, live_runs, stop_all
+from .liveview import LiveView
 from .net import NetConsumer, receive_from, send_to
 from .records import Origin
 from .shutdown import shutdown_on_signals
@@ -67,6 +68,7 @@ __all__ = [
     "Last",
     "LastSeen",
     "LiveRun",
+    "LiveView",
     "Max",
     "Mean",
     "Min",

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from . import display, interop, terminals
+from . import display, interop, liveview, terminals
 from . import progress as _progress
+from .aggregates import Aggregate
 from .base import StreamBase
 from .plan import Step
 
@@ -134,6 +135,27 @@ class DisplayMethods(StreamBase[T]):
         return interop.plot(self._run(list), top=top, ax=ax, title=title)
 
     # ---------------------------------------------------------------- progress
+    def live_view(
+        self, agg: Aggregate, *, every: float = 1.0, file: TextIO | None = None
+    ) -> liveview.LiveView:
+        """Run the query in the background and show ``agg`` of its items, redrawn every ``every`` s.
+
+        In a notebook the cell's output updates in place; in a terminal the
+        table is redrawn where it was printed (or printed again to ``file``).
+        The returned view has ``.value`` (the answer so far) and ``.stop()``,
+        which ends a live query within one poll of its source. For a live
+        source in a REPL: ``view = Stream.follow(p).parse_apache().live_view(
+        CountBy("status"))``, later ``view.stop()``.
+
+        >>> import io
+        >>> from streamql import Stream
+        >>> from streamql.aggregates import Sum
+        >>> view = Stream([1, 2, 3]).live_view(Sum(), every=0.05, file=io.StringIO())
+        >>> view.wait(5), view.stop()
+        (True, 6)
+        """
+        return liveview.LiveView(self, agg, every=every, file=file)
+
     def progress(self, desc: str | None = None, *, file: TextIO | None = None) -> Stream[T]:
         """Show a progress bar when the query runs: bytes read across its files, or a rate.
 

@@ -1,0 +1,92 @@
+"""Live views: a running aggregate over a live stream, redrawn, stopped, errors surfaced."""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import streamql
+from streamql import CountBy, Stream, Sum
+
+pytestmark = pytest.mark.usefixtures("no_leaked_threads")
+
+LINE = '1.2.3.4 - - [24/Feb/2008:00:08:59 -0600] "GET /{n} HTTP/1.1" {status} 10\n'
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_view_over_a_growing_log_updates_and_stops(tmp_path: Path) -> None:
+    log = tmp_path / "access-log"
+    log.write_text("")
+    screen = Tty()
+    view = (
+        Stream.follow(log, poll=0.01)
+        .parse_apache()
+        .live_view(CountBy("status"), every=0.02, file=screen)
+    )
+    (run,) = streamql.live_runs()
+    assert run.query.startswith(f"Stream.follow({log!r}, poll=0.01).parse_apache().until(")
+    with log.open("a") as f:
+        for n in range(30):
+            f.write(LINE.format(n=n, status=404 if n % 3 else 200))
+            f.flush()
+    deadline = time.monotonic() + 5
+    while view.value != {404: 20, 200: 10} and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert view.running
+    start = time.monotonic()
+    assert view.stop() == {404: 20, 200: 10}
+    assert time.monotonic() - start < 2  # ends within a poll, not at a timeout
+    assert not view.running and streamql.live_runs() == []
+    drawn = screen.getvalue()
+    assert "\x1b[" in drawn  # redrawn in place on a terminal
+    assert drawn.rstrip().endswith("200     10")
+
+
+def test_an_error_in_the_query_reaches_stop() -> None:
+    def explode(x: int) -> int:
+        if x == 3:
+            raise ValueError("three")
+        return x
+
+    view = Stream([1, 2, 3, 4]).map(explode).live_view(Sum(), every=0.05, file=io.StringIO())
+    with pytest.raises(ValueError, match="three"):
+        view.wait(5)
+    assert view.value == 3  # what was folded before the error
+
+
+def test_in_a_notebook_the_output_updates_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[Any] = []
+
+    class Handle:
+        def update(self, obj: Any) -> None:
+            shown.append(obj)
+
+    def display(obj: Any, display_id: bool = False) -> Handle:
+        shown.append(obj)
+        return Handle()
+
+    fake = types.ModuleType("IPython.display")
+    fake.display = display  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setitem(sys.modules, "IPython.display", fake)
+    view = Stream([{"s": 1}, {"s": 1}]).live_view(CountBy("s"), every=0.02)
+    assert view.wait(5)
+    assert isinstance(shown[-1], streamql.Table)
+    assert shown[-1].rows == [{"value": 1, "count": 2}]
+
+
+def test_bad_arguments_fail_at_once() -> None:
+    with pytest.raises(TypeError, match="agg must be an aggregation"):
+        Stream([1]).live_view(len)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="every must be"):
+        Stream([1]).live_view(Sum(), every=0)
