@@ -20,6 +20,7 @@ import contextlib
 import datetime as dt
 import difflib
 import glob
+import importlib.util
 import io
 import json
 import os
@@ -29,7 +30,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from types import CodeType
-from typing import IO, Any
+from typing import IO, Any, TextIO, cast
 
 from . import __version__, engine
 from .console import (
@@ -269,9 +270,18 @@ def _runtime_error(exc: Exception) -> CliError:
     return CliError(message, EXIT_RUNTIME, hint)
 
 
+def _want_progress(choice: str, err: IO[str]) -> bool:
+    """Show a progress bar: always, never, or (auto) when stderr is a terminal and tqdm is here."""
+    if choice != "auto":
+        return choice == "on"
+    return _isatty(err) and importlib.util.find_spec("tqdm") is not None
+
+
 def _run_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     code, _ = _compile_query(args.expr)
     with _input(args.files) as lines, _report_warnings(err):
+        if _want_progress(args.progress, err):
+            lines = lines.progress(file=cast(TextIO, err))
         scope: dict[str, Any] = {
             "__builtins__": builtins,
             "lines": lines,
@@ -359,6 +369,12 @@ def _parser() -> argparse.ArgumentParser:
     query = command("query", "run one query on files or standard input", QUERY_HELP)
     query.add_argument("expr", metavar="EXPR", help="the query: '.grep(\"x\").count()'")
     query.add_argument("files", metavar="FILE", nargs="*", help="files, directories, globs, '-'")
+    query.add_argument(
+        "--progress",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="a progress bar by bytes read on stderr (auto: when stderr is a terminal)",
+    )
     query.set_defaults(run=_run_query)
     return parser
 

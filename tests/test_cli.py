@@ -350,3 +350,12 @@ def test_output_encoding_errors_are_escaped() -> None:
     print_result(["caf\u00e9"], out)
     out.flush()
     assert raw.getvalue() == b"caf\\xe9\n"
+
+
+def test_query_progress_bar_on_stderr(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tqdm")
+    status, out, err = run(capsys, "query", "--progress", "on", ".count()", str(log))
+    assert status == 0 and out.strip().isdigit()
+    assert "100%" in err and "B/s" in err
+    status, out, err = run(capsys, "query", ".count()", str(log))  # auto: not a terminal
+    assert status == 0 and "100%" not in err
