@@ -43,6 +43,7 @@ from .flow import LastSeen, generate, storelast, trace
 from .live import LiveRun, live_runs, stop_all
 from .liveview import LiveView
 from .net import NetConsumer, receive_from, send_to
+from .progress import show_progress
 from .records import Origin
 from .shutdown import shutdown_on_signals
 from .stream import Explanation, Stream, operation
@@ -98,6 +99,7 @@ __all__ = [
     "parse_apache",
     "receive_from",
     "send_to",
+    "show_progress",
     "shutdown_on_signals",
     "stop_all",
     "storelast",

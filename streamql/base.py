@@ -262,7 +262,12 @@ class StreamBase(Generic[T]):
         return execute(self._plan(), self.last_run)
 
     def _run(self, consume: Callable[[Iterator[Any]], U]) -> U:
-        with running(self._plan(), self.last_run) as it:
+        from . import progress  # late: progress needs the modules this one serves
+
+        steps = self._plan()
+        if progress.wanted(steps):  # on in notebooks, or as show_progress() set it
+            steps = progress.with_progress(steps)
+        with running(steps, self.last_run) as it:
             return consume(it)
 
     @property

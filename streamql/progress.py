@@ -15,7 +15,9 @@ the notebook widget or the terminal form by itself.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from .context import RunContext
 from .interop import optional
 from .plan import Step
 
-__all__ = ["Meter", "with_progress"]
+__all__ = ["Meter", "with_progress", "show_progress", "wanted"]
 
 EVERY = 256
 """Update the bar once every this many items (and at the end)."""
@@ -191,3 +193,46 @@ def with_progress(
     )
     bar = Step("progress", _bar, (meters, desc, file), uses_ctx=True, pure=False, shown=shown)
     return (*out, bar)
+
+
+# None: on inside a Jupyter kernel (and in the command line, which asks for it),
+# off in library calls; True/False: as the user set it with show_progress().
+_default: bool | None = None
+
+
+def show_progress(on: bool | None = True) -> None:
+    """Turn progress bars on or off for every terminal over files; None: back to automatic.
+
+    Automatic means on in a Jupyter notebook and off in library calls (the
+    command line shows one when its output is a terminal). A query's own
+    ``.progress()`` always shows one.
+
+    >>> show_progress(False); show_progress(None)
+    """
+    global _default
+    if on is not None and not isinstance(on, bool):
+        raise TypeError(f"show_progress: expected True, False or None, got {on!r}")
+    _default = on
+
+
+def _in_notebook() -> bool:
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def wanted(steps: Iterable[Step]) -> bool:
+    """Say whether a terminal should add a progress bar to this plan by default.
+
+    >>> from streamql import Stream
+    >>> wanted(Stream.lines("log").steps)
+    False
+    """
+    on = _default if _default is not None else _in_notebook()
+    if not on:
+        return False
+    names = [step.name for step in steps]
+    return (
+        "progress" not in names
+        and any(n in ("lines", "open") for n in names)
+        and importlib.util.find_spec("tqdm") is not None
+    )

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -285,3 +286,34 @@ def test_progress_on_items_shows_a_rate() -> None:
     out = io.StringIO()
     assert Stream(range(1000)).progress(file=out).count() == 1000
     assert "1000 items" in out.getvalue().split("\r")[-1]
+
+
+def test_progress_by_default_where_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("tqdm")
+    from streamql import progress
+
+    (tmp_path / "a.log").write_text("x 1\n" * 500)
+    query = Stream.lines(tmp_path / "a.log").field(1)
+    assert query.count() == 500  # a library call: no bar
+    assert "100%" not in capsys.readouterr().err
+    try:
+        progress.show_progress(True)
+        assert query.count() == 500
+        assert "100%" in capsys.readouterr().err
+        assert Stream([1, 2]).count() == 2  # no files: no bar
+        assert "100%" not in capsys.readouterr().err
+    finally:
+        progress.show_progress(None)
+
+    class Kernel:
+        kernel = object()
+
+    fake = types.ModuleType("IPython")
+    fake.get_ipython = lambda: Kernel()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    assert progress.wanted(query.steps)  # inside a notebook: on by default
+    assert not progress.wanted(query.progress().steps)  # never twice
+    with pytest.raises(TypeError, match="show_progress: expected True, False or None"):
+        progress.show_progress("yes")  # type: ignore[arg-type]
