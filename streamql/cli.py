@@ -405,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``streamql`` command with ``argv`` (default: ``sys.argv[1:]``); return its status.
 
     >>> main(["query", "--help"])  # doctest: +ELLIPSIS
-    usage: streamql query [-h] EXPR [FILE ...]
+    usage: streamql query [-h] [--progress {auto,on,off}] EXPR [FILE ...]
     ...
     0
     """
