@@ -136,11 +136,17 @@ class DisplayMethods(StreamBase[T]):
 
     # ---------------------------------------------------------------- progress
     def live_view(
-        self, agg: Aggregate, *, every: float = 1.0, file: TextIO | None = None
+        self,
+        agg: Aggregate,
+        *,
+        every: float = 1.0,
+        file: TextIO | None = None,
+        chart: bool = False,
     ) -> liveview.LiveView:
         """Run the query in the background and show ``agg`` of its items, redrawn every ``every`` s.
 
-        In a notebook the cell's output updates in place; in a terminal the
+        In a notebook the cell's output updates in place, as a table or, with
+        ``chart=True``, a chart (matplotlib: bars for counts); in a terminal the
         table is redrawn where it was printed (or printed again to ``file``).
         The returned view has ``.value`` (the answer so far) and ``.stop()``,
         which ends a live query within one poll of its source. For a live
@@ -154,7 +160,7 @@ class DisplayMethods(StreamBase[T]):
         >>> view.wait(5), view.stop()
         (True, 6)
         """
-        return liveview.LiveView(self, agg, every=every, file=file)
+        return liveview.LiveView(self, agg, every=every, file=file, chart=chart)
 
     def progress(self, desc: str | None = None, *, file: TextIO | None = None) -> Stream[T]:
         """Show a progress bar when the query runs: bytes read across its files, or a rate.

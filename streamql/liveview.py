@@ -56,6 +56,7 @@ class LiveView:
         every: float = 1.0,
         draw: Callable[[Any], None] | None = None,
         file: TextIO | None = None,
+        chart: bool = False,
     ) -> None:
         if not isinstance(agg, Aggregate):
             raise TypeError(
@@ -70,6 +71,7 @@ class LiveView:
         self._stop = threading.Event()
         self._done = threading.Event()
         self._error: BaseException | None = None
+        self.chart = chart
         self._draw = draw or self._default_drawer(file)
         self._query = stream.until(self._stop)  # type: ignore[attr-defined]
         self._worker = threading.Thread(target=self._fold, name="streamql-live-view", daemon=True)
@@ -138,13 +140,14 @@ class LiveView:
     # ------------------------------------------------------------ drawing
     def _default_drawer(self, file: TextIO | None) -> Callable[[Any], None]:
         handle = None
+        shape = self._as_chart if self.chart else _as_table
         if file is None and "ipykernel" in sys.modules:
             from IPython.display import display
 
-            first = _as_table(self.agg.finish(self._state))
+            first = shape(self.agg.finish(self._state))
             handle = display(first, display_id=True)  # type: ignore[no-untyped-call]
         if handle is not None:
-            return lambda value: handle.update(_as_table(value))
+            return lambda value: handle.update(shape(value))
         lines_drawn = 0
 
         def redraw(value: Any) -> None:
@@ -158,6 +161,19 @@ class LiveView:
             lines_drawn = text.count("\n") + 1
 
         return redraw
+
+    def _as_chart(self, value: Any) -> Any:
+        """Draw the answer as a chart (bars for counts, a line for windows) on a new figure."""
+        import matplotlib.pyplot as plt
+
+        from .interop import plot
+
+        ax = plot(value, title=repr(self.agg)) if value else None
+        if ax is None:
+            return _as_table(value)
+        figure = ax.figure
+        plt.close(figure)  # shown through the display handle, not by pyplot
+        return figure
 
     def __repr__(self) -> str:
         state = "running" if self.running else "ended"

@@ -85,6 +85,31 @@ def test_in_a_notebook_the_output_updates_in_place(monkeypatch: pytest.MonkeyPat
     assert shown[-1].rows == [{"value": 1, "count": 2}]
 
 
+def test_a_chart_updates_in_place_in_a_notebook(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    shown: list[Any] = []
+
+    class Handle:
+        def update(self, obj: Any) -> None:
+            shown.append(obj)
+
+    fake = types.ModuleType("IPython.display")
+    fake.display = lambda obj, display_id=False: (shown.append(obj), Handle())[1]  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setitem(sys.modules, "IPython.display", fake)
+    rows = Stream([{"s": 200}, {"s": 404}, {"s": 404}])
+    view = rows.live_view(CountBy("s"), every=0.02, chart=True)
+    assert view.wait(5)
+    assert isinstance(shown[-1], Figure)
+    bars = shown[-1].axes[0].patches
+    assert sorted(round(b.get_width()) for b in bars) == [1, 2]
+
+
 def test_bad_arguments_fail_at_once() -> None:
     with pytest.raises(TypeError, match="agg must be an aggregation"):
         Stream([1]).live_view(len)  # type: ignore[arg-type]
