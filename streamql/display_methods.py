@@ -7,6 +7,7 @@ items: a peek at a one-shot source is replayed by the next run.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from . import display, interop, liveview, terminals
@@ -68,6 +69,19 @@ class DisplayMethods(StreamBase[T]):
         [{'a': 1}, {'value': 2}]
         """
         return self._run(interop.to_dicts)
+
+    def to_records(self, fields: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
+        """Run the query and return its records as tuples, in ``fields`` order (for CSV, SQL).
+
+        >>> from streamql import Stream
+        >>> Stream([{"host": "a", "bytes": 5}, {"host": "b", "bytes": 7}]).to_records(["bytes"])
+        [(5,), (7,)]
+        """
+        if fields is not None and (
+            isinstance(fields, str) or not all(isinstance(f, str) for f in fields)
+        ):
+            raise TypeError(f"to_records: fields must be a list of names, got {fields!r}")
+        return self._run(lambda it: interop.to_records(it, fields))
 
     def to_pandas(self) -> Any:
         """Run the query and return a pandas DataFrame, one row per item (see ``to_dicts``).

@@ -8,7 +8,7 @@ need them, so importing streamql never pays for them.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from numbers import Number
 from typing import Any
@@ -58,6 +58,26 @@ def to_dicts(items: Iterable[Any]) -> list[dict[str, Any]]:
     [{'a': 1}, {'value': 2}]
     """
     return [as_dict(item) for item in items]
+
+
+def to_records(items: Iterable[Any], fields: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
+    """Collect items as tuples of their fields' values, in ``fields`` order.
+
+    Without ``fields``, the first record's fields name the columns. A record
+    missing a field gives None there (as a CSV writer or a database insert
+    expects). Terminal; holds every item.
+
+    >>> to_records([{"host": "a", "bytes": 5}, {"host": "b"}])
+    [('a', 5), ('b', None)]
+    >>> to_records([{"host": "a", "bytes": 5}], fields=["bytes"])
+    [(5,)]
+    """
+    rows = [as_dict(item) for item in items]
+    if fields is None:
+        fields = list(rows[0]) if rows else []
+    elif isinstance(fields, str) or not all(isinstance(f, str) for f in fields):
+        raise TypeError(f"to_records: fields must be a list of names, got {fields!r}")
+    return [tuple(row.get(f) for f in fields) for row in rows]
 
 
 def to_pandas(items: Iterable[Any]) -> Any:

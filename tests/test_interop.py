@@ -91,3 +91,12 @@ def test_plot_windows_as_a_time_series(plt: Any) -> None:
     assert list(ax2.get_lines()[0].get_ydata()) == [2]  # a window of items: its length
     with pytest.raises(TypeError, match="expected numbers"):
         plot(["x"])
+
+
+def test_to_records_gives_tuples_in_field_order() -> None:
+    rows = Stream([{"host": "a", "bytes": 5}, {"bytes": 7, "host": "b"}, {"host": "c"}])
+    assert rows.to_records() == [("a", 5), ("b", 7), ("c", None)]
+    assert rows.to_records(["bytes", "host"]) == [(5, "a"), (7, "b"), (None, "c")]
+    assert Stream([]).to_records() == []
+    with pytest.raises(TypeError, match="fields must be a list of names"):
+        rows.to_records("host")  # type: ignore[arg-type]
