@@ -77,10 +77,7 @@ class DisplayMethods(StreamBase[T]):
         >>> Stream([{"host": "a", "bytes": 5}, {"host": "b", "bytes": 7}]).to_records(["bytes"])
         [(5,), (7,)]
         """
-        if fields is not None and (
-            isinstance(fields, str) or not all(isinstance(f, str) for f in fields)
-        ):
-            raise TypeError(f"to_records: fields must be a list of names, got {fields!r}")
+        interop.to_records((), fields)  # checks the fields now
         return self._run(lambda it: interop.to_records(it, fields))
 
     def to_pandas(self) -> Any:

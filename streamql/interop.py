@@ -15,7 +15,15 @@ from typing import Any
 
 from .windows import Window
 
-__all__ = ["as_dict", "to_dicts", "to_pandas", "dataframe_rows", "plot", "optional"]
+__all__ = [
+    "as_dict",
+    "to_dicts",
+    "to_records",
+    "to_pandas",
+    "dataframe_rows",
+    "plot",
+    "optional",
+]
 
 _EXTRAS = {"pandas": "pandas", "matplotlib.pyplot": "plot", "tqdm.auto": "progress"}
 
