@@ -8,6 +8,7 @@ delegate to a plain function.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import reprlib
 import weakref
@@ -19,7 +20,8 @@ from . import files
 from .context import Reject, RunContext
 from .engine import RunReport, StepStats, execute, running
 from .errors import StreamError
-from .optimize import optimize
+from .optimize import DEFAULT as DEFAULT_OPTIONS
+from .optimize import Options, optimize
 from .plan import Step
 
 if TYPE_CHECKING:
@@ -101,18 +103,47 @@ def check_path(stage: str, path: object) -> None:
         raise TypeError(f"{stage}: expected a path, got {path!r}")
 
 
+ENGINES = ("default", "processes")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """How a Stream's terminals run it: engine, worker count, planner options."""
+
+    engine: str = "default"
+    workers: int | None = None
+    options: Options = DEFAULT_OPTIONS
+
+    def render(self) -> str:
+        """Show the settings as the ``.using(...)`` call that made them ('' if default)."""
+        parts = []
+        if self.engine != "default":
+            parts.append(f"engine={self.engine!r}")
+        if self.workers is not None:
+            parts.append(f"workers={self.workers}")
+        if self.options != DEFAULT_OPTIONS:
+            parts.append(f"options={self.options!r}")
+        return f".using({', '.join(parts)})" if parts else ""
+
+
+DEFAULT_SETTINGS = Settings()
+
+
 class StreamBase(Generic[T]):
     """A plan of steps, and the machinery to grow, show and run it."""
 
-    __slots__ = ("_steps", "last_run")
+    __slots__ = ("_settings", "_steps", "last_run")
 
+    _settings: Settings
     _steps: tuple[Step, ...]
     last_run: RunReport
     """What the latest run of this Stream object did (rejects, time, completed)."""
 
     def __init__(self, iterable: Iterable[T]) -> None:
+        self._settings = DEFAULT_SETTINGS
         if isinstance(iterable, StreamBase):
             self._steps = iterable._steps
+            self._settings = iterable._settings
         else:
             if isinstance(iterable, (str, bytes)):
                 raise TypeError(
@@ -136,10 +167,11 @@ class StreamBase(Generic[T]):
 
     # ------------------------------------------------------------------ plan
     @classmethod
-    def _of(cls, steps: tuple[Step, ...]) -> Stream[Any]:
+    def _of(cls, steps: tuple[Step, ...], settings: Settings = DEFAULT_SETTINGS) -> Stream[Any]:
         # Always called on Stream itself (or through an instance of it).
         new = cast("Stream[Any]", object.__new__(cls))
         new._steps = steps
+        new._settings = settings
         new.last_run = RunReport()
         return new
 
@@ -165,7 +197,44 @@ class StreamBase(Generic[T]):
 
     def _add(self, step: Step) -> Stream[Any]:
         """Return a new Stream: this plan plus ``step`` (arguments already checked)."""
-        return self._of((*self._steps, step))
+        return self._of((*self._steps, step), self._settings)
+
+    def using(
+        self,
+        engine: str | None = None,
+        *,
+        workers: int | None = None,
+        options: Options | None = None,
+    ) -> Stream[T]:
+        """Return this query set to run its terminals with ``engine`` and planner ``options``.
+
+        ``engine="processes"`` (with ``workers``, default: every core) makes
+        every terminal of the query, and of queries built on it, run in worker
+        processes (see :mod:`streamql.parallel`); a terminal's own ``engine=``
+        still wins. ``options`` switches the planner's rewrites
+        (:class:`streamql.optimize.Options`). Nothing runs.
+
+        >>> from streamql import Stream
+        >>> from streamql.optimize import Options
+        >>> s = Stream.lines("log").using(engine="processes", options=Options(prescan=False))
+        >>> s
+        Stream.lines('log').using(engine='processes', options=Options(prescan=False))
+        >>> s.field(0)
+        Stream.lines('log').field(0).using(engine='processes', options=Options(prescan=False))
+        """
+        current = self._settings
+        if engine is not None and engine not in ENGINES:
+            raise ValueError(f"using: engine must be one of {ENGINES}, got {engine!r}")
+        if workers is not None and (not isinstance(workers, int) or workers < 1):
+            raise ValueError(f"using: workers must be an int >= 1, got {workers!r}")
+        if options is not None and not isinstance(options, Options):
+            raise TypeError(f"using: options must be an optimize.Options, got {options!r}")
+        settings = Settings(
+            engine or current.engine,
+            workers if workers is not None else current.workers,
+            options or current.options,
+        )
+        return cast("Stream[T]", self._of(self._steps, settings))
 
     def _plan(self) -> tuple[Step, ...]:
         """The steps a run executes: the plan, its source replaced by a pending replay."""
@@ -189,7 +258,7 @@ class StreamBase(Generic[T]):
         )
         for step in rest:
             text += ".rejects" if step.name == "rejects" else f".{step.render()}"
-        return text
+        return text + self._settings.render()
 
     def __bool__(self) -> bool:
         raise TypeError(
@@ -222,7 +291,7 @@ class StreamBase(Generic[T]):
           2. field(1)                      row-wise, may reject    2 out    1 rejected   ... s
         ran in ... s: 2 items out, 1 rejected
         """
-        plan = optimize(self._steps)  # as it will run: the query above, rewritten
+        plan = optimize(self._steps, self._settings.options)  # as it will run
         shown = [f"Stream({s.args[0]!r})" if s.name == "Stream" else s.render() for s in plan]
         width = max(len(s) for s in shown) + 4
         props = [", ".join(step.properties()) for step in plan]
@@ -232,7 +301,13 @@ class StreamBase(Generic[T]):
                 lines.append(f"  {i}. {label:<{width}}{flags}".rstrip())
             return Explanation("\n".join(lines))
         probes: list[StepStats] = []
-        with running(self._plan(), self.last_run, probes=probes, warn=False) as it:
+        with running(
+            self._plan(),
+            self.last_run,
+            probes=probes,
+            warn=False,
+            options=self._settings.options,
+        ) as it:
             for _ in it:
                 pass
         rejected = self.last_run.rejected
@@ -259,7 +334,7 @@ class StreamBase(Generic[T]):
     # --------------------------------------------------------------- running
     def __iter__(self) -> Iterator[T]:
         """Run the query, yielding its items; closing the iterator closes every stage."""
-        return execute(self._plan(), self.last_run)
+        return execute(self._plan(), self.last_run, self._settings.options)
 
     def _run(self, consume: Callable[[Iterator[Any]], U]) -> U:
         from . import progress  # late: progress needs the modules this one serves
@@ -267,7 +342,7 @@ class StreamBase(Generic[T]):
         steps = self._plan()
         if progress.wanted(steps):  # on in notebooks, or as show_progress() set it
             steps = progress.with_progress(steps)
-        with running(steps, self.last_run) as it:
+        with running(steps, self.last_run, options=self._settings.options) as it:
             return consume(it)
 
     @property

@@ -187,4 +187,4 @@ class DisplayMethods(StreamBase[T]):
         """
         if desc is not None and not isinstance(desc, str):
             raise TypeError(f"progress: desc must be a str, got {desc!r}")
-        return self._of(_progress.with_progress(self._steps, desc, file))
+        return self._of(_progress.with_progress(self._steps, desc, file), self._settings)

@@ -172,7 +172,7 @@ def running(
         ctx.warn(stacklevel=stacklevel, hint="query .rejects to see them all")
 
 
-def execute(steps: Sequence[Step], report: RunReport) -> Iterator[Any]:
+def execute(steps: Sequence[Step], report: RunReport, options: Options = DEFAULT) -> Iterator[Any]:
     """Run the plan as a generator of its items; close everything however it ends."""
-    with running(steps, report, stacklevel=5) as top:
+    with running(steps, report, stacklevel=5, options=options) as top:
         yield from top

@@ -418,26 +418,29 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
     # -------------------------------------------------------------- terminals
     def _answer(
         self,
-        engine: str,
+        engine: str | None,
         consume: Callable[[Iterator[Any]], Any],
         agg: Callable[[], aggregates.Aggregate],
     ) -> Any:
         """Run a terminal with the default engine, or as an aggregate over worker processes."""
+        engine = engine or self._settings.engine
         if engine == "default":
             return self._run(consume)
         if engine == "processes":
-            return parallel.run_parallel(self._plan(), agg(), report=self.last_run)
+            return parallel.run_parallel(
+                self._plan(), agg(), self._settings.workers, report=self.last_run
+            )
         raise ValueError(f"engine must be 'default' or 'processes', got {engine!r}")
 
     def _extreme(
         self,
-        engine: str,
+        engine: str | None,
         consume: Callable[[Iterator[Any]], Any],
         agg: Callable[[], aggregates.Aggregate],
         default: Any,
         stage: str,
     ) -> Any:
-        if engine != "processes":
+        if (engine or self._settings.engine) != "processes":
             return self._answer(engine, consume, agg)
         found = self._answer(
             engine, consume, lambda: aggregates.Many({"value": agg(), "n": aggregates.Count()})
@@ -450,7 +453,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
             )
         return default
 
-    def list(self, *, engine: str = "default") -> builtins.list[T]:
+    def list(self, *, engine: str | None = None) -> builtins.list[T]:
         """Run the query and return its items as a list.
 
         ``engine="processes"`` (on every terminal below) runs a query over
@@ -463,7 +466,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         items: builtins.list[T] = self._answer(engine, builtins.list, aggregates.Collect)
         return items
 
-    def count(self, *, engine: str = "default") -> int:
+    def count(self, *, engine: str | None = None) -> int:
         """Run the query and count its items.
 
         >>> Stream(["a", "b"]).count()
@@ -472,7 +475,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         n: int = self._answer(engine, terminals.count, aggregates.Count)
         return n
 
-    def sum(self, field: str | int | None = None, *, engine: str = "default") -> Any:
+    def sum(self, field: str | int | None = None, *, engine: str | None = None) -> Any:
         """Run the query and add up its items, or a field of each record.
 
         >>> Stream([{"bytes": 3}, {"bytes": 4}]).sum("bytes")
@@ -488,7 +491,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         *,
         key: Any = None,
         default: Any = MISSING,
-        engine: str = "default",
+        engine: str | None = None,
     ) -> Any:
         """Run the query and return the smallest item, field value, or item by ``key``.
 
@@ -509,7 +512,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         *,
         key: Any = None,
         default: Any = MISSING,
-        engine: str = "default",
+        engine: str | None = None,
     ) -> Any:
         """Run the query and return the largest item, field value, or item by ``key``.
 
@@ -525,7 +528,9 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
             "max",
         )
 
-    def set(self, field: str | int | None = None, *, engine: str = "default") -> builtins.set[Any]:
+    def set(
+        self, field: str | int | None = None, *, engine: str | None = None
+    ) -> builtins.set[Any]:
         """Run the query and collect the distinct items (or field values).
 
         >>> sorted(Stream([{"host": "a"}, {"host": "a"}, {"host": "b"}]).set("host"))
@@ -538,7 +543,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         )
         return result
 
-    def first(self, default: Any = MISSING, *, engine: str = "default") -> T:
+    def first(self, default: Any = MISSING, *, engine: str | None = None) -> T:
         """Run the query only as far as its first item and return it.
 
         It reads one item, so it always runs in this process, whatever ``engine``.
@@ -547,13 +552,17 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         >>> Stream(itertools.count(5)).first()
         5
         """
-        if engine not in ("default", "processes"):
+        if engine not in (None, "default", "processes"):
             raise ValueError(f"engine must be 'default' or 'processes', got {engine!r}")
         result: T = self._run(lambda it: terminals.first(it, default))
         return result
 
     def top(
-        self, n: int, by: str | int | Callable[[Any], Any] | None = None, *, engine: str = "default"
+        self,
+        n: int,
+        by: str | int | Callable[[Any], Any] | None = None,
+        *,
+        engine: str | None = None,
     ) -> builtins.list[T]:
         """Run the query and return the ``n`` largest items by a field or key, largest first.
 
@@ -568,7 +577,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         return result
 
     def count_by(
-        self, field: str | int | Callable[[Any], Any], *, engine: str = "default"
+        self, field: str | int | Callable[[Any], Any], *, engine: str | None = None
     ) -> dict[Any, int]:
         """Run the query and count items per value of a field, most common first.
 
@@ -587,7 +596,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         field: str | int | Callable[[Any], Any],
         *,
         agg: Callable[[builtins.list[Any]], Any] | None = None,
-        engine: str = "default",
+        engine: str | None = None,
     ) -> dict[Any, Any]:
         """Run the query and group items by a field: value -> list (or ``agg(list)``).
 
@@ -602,7 +611,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         return groups if agg is None else {k: agg(v) for k, v in groups.items()}
 
     def aggregate(
-        self, *one: aggregates.Aggregate, engine: str = "default", **named: aggregates.Aggregate
+        self, *one: aggregates.Aggregate, engine: str | None = None, **named: aggregates.Aggregate
     ) -> Any:
         """Run the query once and compute aggregations: one, or many by name.
 
