@@ -124,3 +124,35 @@ def test_real_logs_give_the_same_answers(shared_data: Path) -> None:
         "request"
     )
     assert log.count_by("host", engine="processes") == log.count_by("host")
+
+
+def test_a_stream_can_carry_its_engine_and_planner_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamql.optimize import Options
+
+    monkeypatch.setattr(parallel, "MIN_PART_BYTES", 100)
+    path = tmp_path / "log"
+    path.write_text("".join(f"h{i % 3} x {i}\n" for i in range(1000)))
+    calls = []
+    real = parallel.run_parallel
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[2])  # workers
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "run_parallel", spy)
+    s = Stream.lines(path).using(engine="processes", workers=2).field(2).map(int)
+    assert (
+        repr(s) == f"Stream.lines({path!r}).field(2).map(int).using(engine='processes', workers=2)"
+    )
+    assert s.sum() == sum(range(1000)) and calls == [2]
+    assert s.sum(engine="default") == sum(range(1000)) and calls == [2]  # a terminal's own wins
+    log = Stream.lines(path).parse_apache()
+    assert "prescan" in log.where(status=404).explain()
+    plain = log.using(options=Options(prescan=False)).where(status=404)
+    assert "prescan" not in plain.explain()
+    with pytest.raises(ValueError, match="using: engine must be one of"):
+        log.using(engine="dask")
+    with pytest.raises(ValueError, match="workers must be an int >= 1"):
+        log.using(workers=0)
