@@ -185,7 +185,13 @@ def _send(
     finally:
         channel.close()
         join_all([thread])
-    sock.shutdown(socket.SHUT_WR)
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    except OSError as exc:  # ENOTCONN: the receiver already hung up (refused, or dropped us)
+        raise ConnectionError(
+            f"send_to: the receiver closed the connection after {sent:,} records were sent "
+            f"({exc.strerror or exc})"
+        ) from exc
     sock.settimeout(timeout)
     _await_ack(sock, sent)
     return sent
