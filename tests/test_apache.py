@@ -5,20 +5,18 @@ from __future__ import annotations
 import itertools
 import re
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tutorial_reference import SHARED_DATA, apache_log
 
 from streamql.apache import parse_apache, parse_apache_line
 from streamql.context import ItemCursor, RunContext
 from streamql.errors import ParseError, RejectedLinesWarning
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 REASONS = {
     "blank line",
@@ -603,43 +601,11 @@ def test_property_damaged_lines_never_crash(item: dict[str, Any], at: int, junk:
 
 # --- real logs, checked against the tutorial's own apache_log ------------------------------------
 
-logpats = r'(\S+) (\S+) (\S+) \[(.*?)\] "(\S+) (\S+) (\S+)" (\S+) (\S+)'
-logpat = re.compile(logpats)
-
-
-def field_map(
-    dictseq: Iterable[dict[str, Any]], name: str, func: Callable[[Any], Any]
-) -> Iterator[dict[str, Any]]:
-    """The tutorial's field_map, without mutating the dicts it is given."""
-    for d in dictseq:
-        yield {**d, name: func(d[name])}
-
-
-def apache_log(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """The tutorial's apache_log, as written (plus type hints)."""
-    groups = (logpat.match(line) for line in lines)
-    tuples = (g.groups() for g in groups if g)
-    colnames = (
-        "host",
-        "referrer",
-        "user",
-        "datetime",
-        "method",
-        "request",
-        "proto",
-        "status",
-        "bytes",
-    )
-    log: Iterator[dict[str, Any]] = (dict(zip(colnames, t, strict=True)) for t in tuples)
-    log = field_map(log, "bytes", lambda s: int(s) if s != "-" else 0)
-    log = field_map(log, "status", int)
-    return log
-
 
 def read_lines(relative: str) -> list[str]:
-    if not DATA.is_dir():
-        pytest.skip(f"real logs not available: {DATA} does not exist")
-    with open(DATA / relative, encoding="utf-8") as f:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real logs not available: {SHARED_DATA} does not exist")
+    with open(SHARED_DATA / relative, encoding="utf-8") as f:
         return f.readlines()
 
 

@@ -2,58 +2,14 @@
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import re
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tutorial_reference import SHARED_DATA, apache_log, gen_cat, gen_open, tutorial_log
 
 from streamql import F, RejectedLinesWarning, Stream
-
-# ---- the tutorial's own code, written out as the reference (files closed, though)
-
-logpat = re.compile(r'(\S+) (\S+) (\S+) \[(.*?)\] "(\S+) (\S+) (\S+)" (\S+) (\S+)')
-colnames = ("host", "referrer", "user", "datetime", "method", "request", "proto", "status", "bytes")
-
-
-def gen_open(paths: Iterable[Path]) -> Iterator[Any]:
-    for path in paths:  # the tutorial's gen_open, closing each file when done
-        if path.suffix == ".gz":
-            f = gzip.open(path, "rt")
-        elif path.suffix == ".bz2":
-            f = bz2.open(path, "rt")
-        else:
-            f = open(path)
-        with f:
-            yield f
-
-
-def gen_cat(sources: Iterable[Iterable[Any]]) -> Iterator[Any]:
-    for src in sources:
-        yield from src
-
-
-def field_map(dictseq: Iterable[dict[str, Any]], name: str, func: Any) -> Iterator[Any]:
-    for d in dictseq:
-        d[name] = func(d[name])
-        yield d
-
-
-def apache_log(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
-    groups = (logpat.match(line) for line in lines)
-    tuples = (g.groups() for g in groups if g)
-    log = (dict(zip(colnames, t, strict=True)) for t in tuples)
-    log = field_map(log, "bytes", lambda s: int(s) if s != "-" else 0)
-    log = field_map(log, "status", int)
-    return log
-
-
-def tutorial_log(root: Path) -> list[dict[str, Any]]:
-    return list(apache_log(gen_cat(gen_open(sorted(root.rglob("access-log*"))))))
-
 
 # ---- part 2: bytes sum
 
@@ -100,7 +56,7 @@ def test_part3_pattern_bytes_over_the_tree(shared_data: Path) -> None:
 
 @pytest.fixture(scope="module")
 def www_log() -> tuple[Stream[Any], list[dict[str, Any]]]:
-    www = Path(__file__).resolve().parents[2] / "shared" / "data" / "dabeaz" / "www"
+    www = SHARED_DATA / "dabeaz" / "www"
     if not www.exists():
         pytest.skip("real logs not present")
     return Stream.files("access-log*", www).open().cat().parse_apache(), tutorial_log(www)
