@@ -292,19 +292,20 @@ def test_realtime_404s_through_the_usual_chain(tmp_path: Path, watchdog: Watchdo
 
 def test_shutdown_from_another_thread_ends_within_a_poll(tmp_path: Path) -> None:
     log = tmp_path / "log"
-    log.write_text("")
+    log.write_text("first\n")
     stop = threading.Event()
     before = open_fds()
+    following = threading.Event()
     ended = threading.Event()
 
     def consume() -> None:
-        for _ in Stream.follow(log, poll=0.05, shutdown=stop):
-            pass
+        for _ in Stream.follow(log, from_start=True, poll=0.05, shutdown=stop):
+            following.set()  # the follower is in its loop, polling an idle file
         ended.set()
 
     thread = threading.Thread(target=consume)
     thread.start()
-    time.sleep(0.2)
+    assert following.wait(TIMEOUT)
     start = time.monotonic()
     stop.set()
     thread.join(TIMEOUT)
