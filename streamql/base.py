@@ -17,11 +17,12 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from . import files
+from .aggregates import EMPTY
 from .context import Reject, RunContext
 from .engine import RunReport, StepStats, execute, running
 from .errors import StreamError
 from .optimize import DEFAULT as DEFAULT_OPTIONS
-from .optimize import Options, optimize
+from .optimize import Options, for_aggregate, optimize
 from .plan import Step
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def check_path(stage: str, path: object) -> None:
         raise TypeError(f"{stage}: expected a path, got {path!r}")
 
 
-ENGINES = ("default", "processes")
+ENGINES = ("default", "processes", "dask")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,6 +114,7 @@ class Settings:
     engine: str = "default"
     workers: int | None = None
     options: Options = DEFAULT_OPTIONS
+    client: Any = None  # a distributed.Client, for engine="dask"
 
     def render(self) -> str:
         """Show the settings as the ``.using(...)`` call that made them ('' if default)."""
@@ -123,6 +125,8 @@ class Settings:
             parts.append(f"workers={self.workers}")
         if self.options != DEFAULT_OPTIONS:
             parts.append(f"options={self.options!r}")
+        if self.client is not None:
+            parts.append("client=...")
         return f".using({', '.join(parts)})" if parts else ""
 
 
@@ -205,14 +209,17 @@ class StreamBase(Generic[T]):
         *,
         workers: int | None = None,
         options: Options | None = None,
+        client: Any = None,
     ) -> Stream[T]:
         """Return this query set to run its terminals with ``engine`` and planner ``options``.
 
         ``engine="processes"`` (with ``workers``, default: every core) makes
         every terminal of the query, and of queries built on it, run in worker
-        processes (see :mod:`streamql.parallel`); a terminal's own ``engine=``
-        still wins. ``options`` switches the planner's rewrites
-        (:class:`streamql.optimize.Options`). Nothing runs.
+        processes (see :mod:`streamql.parallel`); ``engine="dask"`` runs the
+        same parts as Dask tasks, on the cluster of ``client`` (a
+        ``distributed.Client``) if given (see :mod:`streamql.dask_engine`).
+        A terminal's own ``engine=`` still wins. ``options`` switches the
+        planner's rewrites (:class:`streamql.optimize.Options`). Nothing runs.
 
         >>> from streamql import Stream
         >>> from streamql.optimize import Options
@@ -229,10 +236,13 @@ class StreamBase(Generic[T]):
             raise ValueError(f"using: workers must be an int >= 1, got {workers!r}")
         if options is not None and not isinstance(options, Options):
             raise TypeError(f"using: options must be an optimize.Options, got {options!r}")
+        if client is not None and not callable(getattr(client, "submit", None)):
+            raise TypeError(f"using: client must be a distributed.Client, got {client!r}")
         settings = Settings(
             engine or current.engine,
             workers if workers is not None else current.workers,
             options or current.options,
+            client if client is not None else current.client,
         )
         return cast("Stream[T]", self._of(self._steps, settings))
 
@@ -336,13 +346,30 @@ class StreamBase(Generic[T]):
         """Run the query, yielding its items; closing the iterator closes every stage."""
         return execute(self._plan(), self.last_run, self._settings.options)
 
-    def _run(self, consume: Callable[[Iterator[Any]], U]) -> U:
+    def _run(
+        self, consume: Callable[[Iterator[Any]], U], agg: Callable[[], Any] | None = None
+    ) -> U:
+        """Run the plan into ``consume``; or, when the planner can push ``agg()``
+        down into the plan (:func:`~streamql.optimize.for_aggregate`), fold what it yields.
+        """
         from . import progress  # late: progress needs the modules this one serves
 
         steps = self._plan()
+        options = self._settings.options
         if progress.wanted(steps):  # on in notebooks, or as show_progress() set it
             steps = progress.with_progress(steps)
-        with running(steps, self.last_run, options=self._settings.options) as it:
+        elif agg is not None:
+            target = agg()
+            steps, fold = for_aggregate(steps, target, options)
+            if fold is not target:
+                with running(steps, self.last_run, options=options) as it:
+                    state = fold.start()
+                    for part in it:
+                        state = fold.add(state, part)
+                if state is EMPTY:  # min/max of nothing: the terminal says what that means
+                    return consume(iter(()))
+                return cast(U, fold.finish(state))
+        with running(steps, self.last_run, options=options) as it:
             return consume(it)
 
     @property

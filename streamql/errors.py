@@ -9,6 +9,7 @@ note naming the file and line being read, where one is known).
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 __all__ = [
     "add_note",
@@ -68,6 +69,14 @@ class ParseError(StreamError, ValueError):
             shown = shown[:200] + "..."
         super().__init__(f"{stage}: {reason} at {_where(path, lineno)}: {shown}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its fields, so it crosses to and from worker processes intact.
+        return (
+            type(self),
+            (self.stage, self.reason, self.line, self.path, self.lineno),
+            self.__dict__,
+        )
+
 
 class CorruptFileError(StreamError, OSError):
     """A file that cannot be read to its end (truncated or corrupt archive).
@@ -76,9 +85,10 @@ class CorruptFileError(StreamError, OSError):
     ``path`` names the file and ``lineno`` the last good line.
     """
 
-    def __init__(self, path: str, lineno: int, cause: BaseException) -> None:
+    def __init__(self, path: str, lineno: int, cause: BaseException | str) -> None:
         self.path = path
         self.lineno = lineno
+        self.cause = str(cause)
         StreamError.__init__(
             self,
             f"cat: {path} is damaged after line {lineno}: {cause}\n\n"
@@ -89,6 +99,9 @@ class CorruptFileError(StreamError, OSError):
     def __str__(self) -> str:
         return str(self.args[0])
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.path, self.lineno, self.cause), self.__dict__)
+
 
 class FieldError(StreamError, KeyError):
     """An item lacks a field that a step asked for."""
@@ -96,6 +109,7 @@ class FieldError(StreamError, KeyError):
     def __init__(self, stage: str, field: object, item: object) -> None:
         self.stage = stage
         self.field = field
+        self.item = item
         fields = ""
         if isinstance(item, dict):
             fields = f"; it has {', '.join(map(str, item))}"
@@ -106,6 +120,9 @@ class FieldError(StreamError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.stage, self.field, self.item), self.__dict__)
 
 
 class RejectedLinesWarning(UserWarning):

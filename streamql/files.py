@@ -26,6 +26,7 @@ from typing import IO, Any
 
 from .context import ItemCursor, LineCursor, RunContext, check_errors
 from .errors import CorruptFileError
+from .optimize import reads_blocks
 
 __all__ = ["files", "open_files", "open_file", "cat", "lines", "expand_paths"]
 
@@ -330,7 +331,10 @@ def _salvage(f: Any, done: int) -> tuple[list[str], BaseException | None]:
     return good, None
 
 
-def cat(files: Iterable[Iterable[Any]], *, ctx: RunContext | None = None) -> Iterator[Any]:
+@reads_blocks
+def cat(
+    files: Iterable[Iterable[Any]], *, blocks: bool = False, ctx: RunContext | None = None
+) -> Iterator[Any]:
     """Chain the lines of each file (or the items of each iterable) into one stream.
 
     Lazy; holds one batch of about 64 KiB of lines. When ``ctx`` is given the
@@ -341,6 +345,10 @@ def cat(files: Iterable[Iterable[Any]], *, ctx: RunContext | None = None) -> Ite
     >>> list(cat([["a\\n", "b\\n"], ["c\\n"]]))
     ['a\\n', 'b\\n', 'c\\n']
     """
+    if blocks:  # the planner's choice (see streamql.blocks): files only
+        from .blocks import blocks as block_source
+
+        return block_source(files, ctx=ctx)
     cursor = None
     if ctx is not None:
         cursor = LineCursor(None)
@@ -374,15 +382,19 @@ def expand_paths(args: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return out
 
 
+@reads_blocks
 def lines(
     *paths: str | os.PathLike[str],
     encoding: str = "utf-8",
     decode_errors: str = "backslashreplace",
+    blocks: bool = False,
     ctx: RunContext | None = None,
 ) -> Iterator[str]:
     """Yield the lines of the named files (names, directories or globs), in order.
 
     ``files`` + ``open`` + ``cat`` in one call. Lazy; one file open at a time.
+    ``blocks=True`` (set by the query planner) yields blocks of whole lines
+    instead (see :mod:`streamql.blocks`).
 
     >>> import tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "log")
@@ -392,7 +404,8 @@ def lines(
     ['GET /\\n', 'GET /x\\n']
     """
     found = expand_paths(paths)
-    return cat(open_files(found, encoding=encoding, decode_errors=decode_errors), ctx=ctx)
+    opened = open_files(found, encoding=encoding, decode_errors=decode_errors)
+    return cat(opened, blocks=blocks, ctx=ctx)
 
 
 def items(iterable: Iterable[Any], *, ctx: RunContext | None = None) -> Iterator[Any]:

@@ -12,11 +12,19 @@ Passes:
   hands the parser a pre-scan: lines without that text are still checked,
   and still rejected if bad, but never built into records the ``where``
   would drop. The ``where`` itself stays, so the answer is exact.
+- ``blocks``: when such a parser reads files directly, the files are read a
+  megabyte of whole lines at a time, each block is checked with one regex call,
+  and only its lines holding the pre-scan's text are parsed (see
+  :mod:`streamql.blocks`; a block holding a bad line is parsed line by line).
+- ``pushdown`` (:func:`for_aggregate`, used by terminals): a terminal that
+  aggregates one field of the parsed records (``sum("bytes")``, ``set("host")``,
+  ``count()``, ``max(key="bytes")``...) gets that field's column from each
+  block and folds it in C; no record is built.
 
 >>> from streamql import Stream
 >>> plan = Stream.lines("log").parse_apache().where(status=404).steps
 >>> [s.render() for s in optimize(plan)]
-["lines('log')", 'parse_apache(prescan=\'" 404 \')', 'where(status=404)']
+["lines('log', blocks=True)", 'parse_apache(prescan=\'" 404 \')', 'where(status=404)']
 """
 
 from __future__ import annotations
@@ -24,26 +32,60 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from .expr import Compare, Const, Expr, Field, Logic, Method
 from .plan import Step
 
-__all__ = ["Options", "optimize", "DEFAULT"]
+__all__ = ["Options", "optimize", "for_aggregate", "reads_blocks", "DEFAULT", "NONE"]
 
 # Fields of an Apache record that appear verbatim in the raw line.
-_VERBATIM = frozenset({"host", "ident", "user", "method", "request", "proto", "referer", "agent"})
+# Referer and agent only in combined-format records: a common-format record has
+# neither, and a where on them raises, so they are pre-scanned only under
+# parse_apache("combined") (skipping the record would skip the error).
+_VERBATIM = frozenset({"host", "ident", "user", "method", "request", "proto"})
+_VERBATIM_COMBINED = _VERBATIM | {"referer", "agent"}
 
 
 @dataclasses.dataclass(frozen=True)
 class Options:
-    """Which rewrites the planner may make (all on by default)."""
+    """Which rewrites the planner may make (all on by default).
+
+    ``prescan``: a ``where`` on parsed fields gives the parser a raw-text test.
+    ``blocks``: with a pre-scan, files are read and checked a block at a time
+    and only the lines holding the pre-scan's text are parsed.
+    ``pushdown``: a terminal aggregating one field of parsed records (``sum``,
+    ``set``, ``count``, ``max(key=...)``, ``count_by``...) is computed from
+    that field's column, block by block, with no record built.
+    """
 
     prescan: bool = True
+    blocks: bool = True
+    pushdown: bool = True
+
+    def __repr__(self) -> str:
+        changed = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) != f.default
+        ]
+        return f"Options({', '.join(changed)})"
 
 
 DEFAULT = Options()
-NONE = Options(prescan=False)
+NONE = Options(prescan=False, blocks=False, pushdown=False)
+
+# Source functions that can hand out blocks of lines (``blocks=True``) instead of lines.
+_BLOCK_SOURCES: set[Callable[..., Any]] = set()
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def reads_blocks(func: _F) -> _F:
+    """Mark a line source as taking ``blocks=True`` (see :mod:`streamql.blocks`)."""
+    _BLOCK_SOURCES.add(func)
+    return func
 
 
 class _Needles:
@@ -63,10 +105,11 @@ class _Needles:
         groups = [(n,) for n in all_of] + list(any_of)
         alternatives = ["|".join(map(re.escape, group)) for group in groups]
         if len(alternatives) == 1:
-            self.test: Callable[[str], Any] = re.compile(alternatives[0]).search
+            check: Callable[[str], Any] = re.compile(alternatives[0]).search
         else:
             ahead = "".join(f"(?=.*?(?:{alt}))" for alt in alternatives)
-            self.test = re.compile(ahead, re.DOTALL).match
+            check = re.compile(ahead, re.DOTALL).match
+        self.test = _Test(self, check)
 
     def __repr__(self) -> str:
         parts = [repr(n) for n in self.all_of]
@@ -74,40 +117,55 @@ class _Needles:
         return " & ".join(parts)
 
 
-def _literal(field: str, value: Any) -> str | None:
+class _Test:
+    """A needles test as a callable that still knows its needles (for the blocks pass)."""
+
+    __slots__ = ("check", "owner")
+
+    def __init__(self, owner: _Needles, check: Callable[[str], Any]) -> None:
+        self.owner, self.check = owner, check
+
+    def __call__(self, line: str) -> Any:
+        return self.check(line)
+
+    def __repr__(self) -> str:
+        return repr(self.owner)
+
+
+def _literal(field: str, value: Any, verbatim: frozenset[str] = _VERBATIM) -> str | None:
     """Text that a record whose ``field`` equals ``value`` must have in its raw line."""
-    if field in _VERBATIM and isinstance(value, str) and value:
+    if field in verbatim and isinstance(value, str) and value:
         return value
     if field == "status" and isinstance(value, int) and 100 <= value <= 999:
         return f'" {value} '
     return None
 
 
-def _needles(expr: Expr) -> list[tuple[str, ...]]:
+def _needles(expr: Expr, verbatim: frozenset[str] = _VERBATIM) -> list[tuple[str, ...]]:
     """Groups of texts, one of each group must appear in the raw line (empty: no clue)."""
     if isinstance(expr, Compare) and expr.op == "eq":
         left, right = expr.left, expr.right
         if isinstance(right, Field) and isinstance(left, Const):
             left, right = right, left
         if isinstance(left, Field) and isinstance(right, Const):
-            text = _literal(left.name, right.value)
+            text = _literal(left.name, right.value, verbatim)
             return [(text,)] if text else []
         return []
     if isinstance(expr, Method) and isinstance(expr.subject, Field):
         name, arg = expr.subject.name, expr.args[0]
-        if expr.method in ("contains", "startswith", "endswith") and name in _VERBATIM:
+        if expr.method in ("contains", "startswith", "endswith") and name in verbatim:
             options = arg if isinstance(arg, tuple) else (arg,)
             if options and all(isinstance(o, str) and o for o in options):
                 return [tuple(options)]
         if expr.method == "isin":
-            texts = [_literal(name, v) for v in arg]
+            texts = [_literal(name, v, verbatim) for v in arg]
             if texts and all(texts):
                 return [tuple(sorted(t for t in texts if t))]
         return []
     if isinstance(expr, Logic):
         if expr.op == "and":
-            return [group for part in expr.parts for group in _needles(part)]
-        groups = [_needles(part) for part in expr.parts]
+            return [group for part in expr.parts for group in _needles(part, verbatim)]
+        groups = [_needles(part, verbatim) for part in expr.parts]
         if all(len(g) == 1 for g in groups):  # (a) | (b): one of their texts
             return [tuple(sorted({t for g in groups for t in g[0]}))]
     return []
@@ -126,11 +184,13 @@ def _prescan(steps: Sequence[Step]) -> tuple[Step, ...]:
         if step.name != "parse_apache" or "prefilter" in dict(step.kwargs):
             continue
         groups: list[tuple[str, ...]] = []
+        combined = step.args[:1] == ("combined",)
+        verbatim = _VERBATIM_COMBINED if combined else _VERBATIM
         for later in out[i + 1 :]:
             condition = _condition(later)
             if condition is None:
                 break
-            groups += _needles(condition)
+            groups += _needles(condition, verbatim)
         if not groups:
             continue
         test = _Needles(
@@ -147,8 +207,56 @@ def _prescan(steps: Sequence[Step]) -> tuple[Step, ...]:
     return tuple(out)
 
 
+def _line_source(steps: Sequence[Step], i: int) -> bool:
+    """Tell whether step ``i`` hands out the lines of files and can hand out blocks instead."""
+    if i < 0 or steps[i].func not in _BLOCK_SOURCES or "blocks" in dict(steps[i].kwargs):
+        return False
+    return steps[i].source or (i > 0 and steps[i - 1].name == "open")
+
+
+def _as_blocks(source: Step) -> Step:
+    return dataclasses.replace(
+        source,
+        kwargs=(*source.kwargs, ("blocks", True)),
+        shown=None if source.shown is None else f"{source.shown}, blocks=True",
+        note="blocks",
+    )
+
+
+def _block_parse(step: Step, note: str, **kwargs: Any) -> Step:
+    from . import blocks
+
+    inner = step.render()[len(step.name) + 1 : -1]
+    kept = tuple((k, v) for k, v in step.kwargs if k in ("errors", "prefilter"))
+    return dataclasses.replace(
+        step,
+        func=blocks.parse_blocks_step,
+        kwargs=(*kept, *kwargs.items()),
+        note=f"{step.note}, {note}" if step.note else note,
+        shown=inner,
+    )
+
+
+def _blocks(steps: Sequence[Step]) -> tuple[Step, ...]:
+    """Read blocks, and parse only the lines holding the pre-scan's text."""
+    out = list(steps)
+    for i, step in enumerate(out):
+        test = dict(step.kwargs).get("prefilter")
+        if (
+            step.name != "parse_apache"
+            or not isinstance(test, _Test)
+            or not _line_source(out, i - 1)
+        ):
+            continue
+        needles = (test.owner.all_of and (max(test.owner.all_of, key=len),)) or test.owner.any_of[0]
+        out[i - 1] = _as_blocks(out[i - 1])
+        out[i] = _block_parse(step, "blocks", needles=needles)
+    return tuple(out)
+
+
 _PASSES: tuple[tuple[str, Callable[[Sequence[Step]], tuple[Step, ...]]], ...] = (
     ("prescan", _prescan),
+    ("blocks", _blocks),
 )
 
 
@@ -159,3 +267,71 @@ def optimize(steps: Sequence[Step], options: Options = DEFAULT) -> tuple[Step, .
         if getattr(options, name):
             plan = rewrite(plan)
     return plan
+
+
+class Fold:
+    """Folds the aggregate states that a pushed-down plan yields (one per run or part)."""
+
+    def __init__(self, agg: Any) -> None:
+        self.agg = agg
+        self.start, self.merge, self.finish = agg.start, agg.merge, agg.finish
+        self.add = agg.merge
+
+    def __repr__(self) -> str:
+        return f"Fold({self.agg!r})"
+
+
+def pushable_column(agg: Any) -> tuple[bool, str | None]:
+    """Tell whether ``agg`` can take a parsed field's column, and which field (None: a count)."""
+    from . import aggregates as a
+    from .apache import BLOCK_FIELDS
+
+    if getattr(agg, "test", None) is not None:
+        return False, None
+    kind = type(agg)
+    if kind is a.Count:
+        return agg.field is None, None
+    if kind in (a.Min, a.Max) and agg.field is None and agg.key_field in BLOCK_FIELDS:
+        return True, agg.key_field
+    if kind in (a.Min, a.Max) and agg.key_field is not None:
+        return False, None
+    if kind in (a.Sum, a.Min, a.Max, a.Mean, a.Distinct, a.CountBy, a.Collect, a.Quantiles):
+        return agg.field in BLOCK_FIELDS, agg.field
+    return False, None
+
+
+def for_aggregate(steps: Sequence[Step], agg: Any, options: Options = DEFAULT) -> tuple[Any, Any]:
+    """Return the plan and the fold that compute ``agg`` over ``steps``' items.
+
+    When the plan ends in ``parse_apache`` over the lines of files and ``agg``
+    reads one field of its records (``pushdown``), the parser computes the
+    aggregate itself from each block's column and yields its state, and the
+    fold merges the states; otherwise the plan is ``steps`` and the fold is
+    ``agg``. Either way the answer is ``fold.finish(state)``.
+
+    >>> from streamql import Stream
+    >>> from streamql.aggregates import Sum
+    >>> plan, fold = for_aggregate(Stream.lines("log").parse_apache().steps, Sum("bytes"))
+    >>> [s.render() for s in plan], fold
+    (["lines('log', blocks=True)", "parse_apache(aggregate=Sum('bytes'))"], Fold(Sum('bytes')))
+    """
+    if not options.pushdown or len(steps) < 2:
+        return tuple(steps), agg
+    parse = steps[-1]
+    kwargs = dict(parse.kwargs)
+    if (
+        parse.name != "parse_apache"
+        or parse.note
+        or kwargs.get("errors", "skip") == "keep"
+        or not _line_source(steps, len(steps) - 2)
+    ):
+        return tuple(steps), agg
+    ok, column = pushable_column(agg)
+    if not ok:
+        return tuple(steps), agg
+    pushed = _block_parse(parse, "pushdown", agg=agg, column=column)
+    inner = parse.render()[len(parse.name) + 1 : -1]
+    pushed = dataclasses.replace(
+        pushed, shown=", ".join(filter(None, [inner, f"aggregate={agg!r}"]))
+    )
+    return (*steps[:-2], _as_blocks(steps[-2]), pushed), Fold(agg)

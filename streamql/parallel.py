@@ -27,9 +27,10 @@ from . import files
 from .aggregates import Aggregate
 from .context import RunContext
 from .engine import RunReport, running
+from .optimize import DEFAULT, Options, for_aggregate, reads_blocks
 from .plan import Step
 
-__all__ = ["split_plan", "run_parallel", "Part", "MIN_PART_BYTES"]
+__all__ = ["split_plan", "run_parallel", "run_part", "merge_results", "Part", "MIN_PART_BYTES"]
 
 # Below this a plain file is not worth cutting further.
 MIN_PART_BYTES = 4 << 20
@@ -99,10 +100,13 @@ def _count_lines(path: str, stop: int) -> int:
     return n
 
 
-def _part_lines(part: Part, *, ctx: RunContext, **options: Any) -> Iterator[str]:
-    """The lines of one part, with origins counted from the start of its file."""
+@reads_blocks
+def _part_lines(
+    part: Part, *, ctx: RunContext, blocks: bool = False, **options: Any
+) -> Iterator[str]:
+    """The lines (or blocks) of one part, with origins counted from the start of its file."""
     if part.stop is None:
-        return files.lines(part.path, ctx=ctx, **options)
+        return files.lines(part.path, ctx=ctx, blocks=blocks, **options)
     buffered = io.BufferedReader(_Window(part.path, part.start, part.stop))
     encoding = options.get("encoding", "utf-8")
     if part.start == 0 and encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
@@ -118,7 +122,7 @@ def _part_lines(part: Part, *, ctx: RunContext, **options: Any) -> Iterator[str]
         finally:
             text.close()
 
-    lines = files.cat(opened(), ctx=ctx)
+    lines = files.cat(opened(), blocks=blocks, ctx=ctx)
     ctx.cursor = _OffsetCursor(ctx.cursor, part.path, part.start)
     return lines
 
@@ -191,21 +195,61 @@ def split_plan(
 # The plan a forked worker runs: set in the parent just before the pool forks.
 _JOB: dict[str, Any] = {}
 
+# What one part sends back: its partial aggregate and its rejects.
+PartResult = tuple[Any, Counter[str], Any, int]
 
-def _run_part(index: int) -> tuple[Any, Counter[str], Any, int]:
-    job = _JOB
-    part = job["parts"][index]
-    source = Step(
-        "part", job["source"], (part,), tuple(job["options"].items()), source=True, uses_ctx=True
-    )
+
+def run_part(
+    part: Part,
+    source: Callable[..., Any],
+    options: dict[str, Any],
+    rest: Sequence[Step],
+    agg: Aggregate,
+    plan_options: Options = DEFAULT,
+) -> PartResult:
+    """Run the plan over one part up to ``agg``'s partial state (any engine's worker calls this)."""
+    step = Step("part", source, (part,), tuple(options.items()), source=True, uses_ctx=True)
     ctx = RunContext()
-    agg: Aggregate = job["agg"]
-    with running((source, *job["rest"]), RunReport(), ctx=ctx, warn=False) as it:
-        state = agg.start()
-        add = agg.add
+    steps, fold = for_aggregate((step, *rest), agg, plan_options)
+    with running(steps, RunReport(), ctx=ctx, warn=False, options=plan_options) as it:
+        state = fold.start()
+        add = fold.add
         for item in it:
             state = add(state, item)
     return state, ctx.rejected, ctx.first_reject, ctx.skipped
+
+
+def _run_part(index: int) -> PartResult:
+    job = _JOB
+    return run_part(
+        job["parts"][index], job["source"], job["options"], job["rest"], job["agg"], job["plan"]
+    )
+
+
+def merge_results(
+    agg: Aggregate, results: Sequence[PartResult], report: RunReport, stacklevel: int = 5
+) -> Any:
+    """Merge the parts' results in part order into ``agg``'s answer; warn of rejects once."""
+    ctx = RunContext()
+    state = agg.start()
+    for part_state, rejected, first, skipped in results:
+        state = agg.merge(state, part_state)
+        ctx.rejected.update(rejected)
+        ctx.skipped += skipped
+        if ctx.first_reject is None:
+            ctx.first_reject = first
+    report.rejected, report.first_reject, report.completed = (
+        dict(ctx.rejected),
+        ctx.first_reject,
+        True,
+    )
+    ctx.warn(stacklevel=stacklevel, hint="query .rejects to see them all")
+    return agg.finish(state)
+
+
+def check_workers(engine: str, workers: Any) -> None:
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"engine={engine!r}: workers must be an int >= 1, got {workers!r}")
 
 
 def run_parallel(
@@ -213,6 +257,7 @@ def run_parallel(
     agg: Aggregate,
     workers: int | None = None,
     report: RunReport | None = None,
+    options: Options = DEFAULT,
 ) -> Any:
     """Compute ``agg`` over the plan's items with worker processes, merging in part order.
 
@@ -226,33 +271,18 @@ def run_parallel(
     >>> run_parallel(Stream.lines(p).field(1).steps, Count(), workers=2)
     2
     """
+    check_workers("processes", workers)
     workers = workers or os.cpu_count() or 1
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"engine='processes': workers must be an int >= 1, got {workers!r}")
-    parts, source, options, rest = split_plan(steps, workers)
+    parts, source, found, rest = split_plan(steps, workers)
     report = report or RunReport()
-    ctx = RunContext()
-    state = agg.start()
     if not parts:
         report.completed = True
-        return agg.finish(state)
-    _JOB.update(parts=parts, source=source, options=options, rest=rest, agg=agg)
+        return agg.finish(agg.start())
+    _JOB.update(parts=parts, source=source, options=found, rest=rest, agg=agg, plan=options)
     try:
         fork = multiprocessing.get_context("fork")
         with fork.Pool(min(workers, len(parts))) as pool:
             results = pool.map(_run_part, range(len(parts)), chunksize=1)
     finally:
         _JOB.clear()
-    for part_state, rejected, first, skipped in results:
-        state = agg.merge(state, part_state)
-        ctx.rejected.update(rejected)
-        ctx.skipped += skipped
-        if ctx.first_reject is None:
-            ctx.first_reject = first
-    report.rejected, report.first_reject, report.completed = (
-        dict(ctx.rejected),
-        ctx.first_reject,
-        True,
-    )
-    ctx.warn(stacklevel=4, hint="query .rejects to see them all")
-    return agg.finish(state)
+    return merge_results(agg, results, report)

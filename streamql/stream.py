@@ -15,8 +15,20 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, TypeVar
 
-from . import aggregates, apache, binary, files, flow, markup, parallel, records, terminals, text
-from .base import Explanation, Source, StreamBase, check_path
+from . import (
+    aggregates,
+    apache,
+    binary,
+    dask_engine,
+    files,
+    flow,
+    markup,
+    parallel,
+    records,
+    terminals,
+    text,
+)
+from .base import ENGINES, Explanation, Source, StreamBase, check_path
 from .context import Errors
 from .display_methods import DisplayMethods
 from .errors import StreamError
@@ -425,12 +437,25 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         """Run a terminal with the default engine, or as an aggregate over worker processes."""
         engine = engine or self._settings.engine
         if engine == "default":
-            return self._run(consume)
+            return self._run(consume, agg)
         if engine == "processes":
             return parallel.run_parallel(
-                self._plan(), agg(), self._settings.workers, report=self.last_run
+                self._plan(),
+                agg(),
+                self._settings.workers,
+                report=self.last_run,
+                options=self._settings.options,
             )
-        raise ValueError(f"engine must be 'default' or 'processes', got {engine!r}")
+        if engine == "dask":
+            return dask_engine.run_dask(
+                self._plan(),
+                agg(),
+                self._settings.workers,
+                report=self.last_run,
+                client=self._settings.client,
+                options=self._settings.options,
+            )
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
 
     def _extreme(
         self,
@@ -440,7 +465,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         default: Any,
         stage: str,
     ) -> Any:
-        if (engine or self._settings.engine) != "processes":
+        if (engine or self._settings.engine) not in ("processes", "dask"):
             return self._answer(engine, consume, agg)
         found = self._answer(
             engine, consume, lambda: aggregates.Many({"value": agg(), "n": aggregates.Count()})
@@ -458,7 +483,8 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
 
         ``engine="processes"`` (on every terminal below) runs a query over
         files in worker processes, one part of the files each, and merges the
-        parts' answers in order: see :mod:`streamql.parallel`.
+        parts' answers in order: see :mod:`streamql.parallel`. ``engine="dask"``
+        runs the same parts as Dask tasks (:mod:`streamql.dask_engine`).
 
         >>> Stream([1, 2]).list()
         [1, 2]
@@ -552,8 +578,8 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         >>> Stream(itertools.count(5)).first()
         5
         """
-        if engine not in (None, "default", "processes"):
-            raise ValueError(f"engine must be 'default' or 'processes', got {engine!r}")
+        if engine is not None and engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
         result: T = self._run(lambda it: terminals.first(it, default))
         return result
 

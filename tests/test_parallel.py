@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streamql import F, RejectedLinesWarning, Stream, StreamError, parallel
+from streamql import F, ParseError, RejectedLinesWarning, Stream, StreamError, parallel
 from streamql.aggregates import Count, CountBy, Sum
 
 pytestmark = pytest.mark.usefixtures("no_leaked_threads")
@@ -112,8 +112,8 @@ def test_plans_that_cannot_run_in_parts_say_why(tmp_path: Path) -> None:
         Stream(["a"]).count(engine="processes")
     with pytest.raises(ValueError, match=r"take\(1\) needs the whole stream in one place"):
         Stream.lines(path).take(1).count(engine="processes")
-    with pytest.raises(ValueError, match="engine must be 'default' or 'processes'"):
-        Stream.lines(path).count(engine="dask")
+    with pytest.raises(ValueError, match="engine must be one of"):
+        Stream.lines(path).count(engine="spark")
     with pytest.raises(StreamError, match="max: the stream is empty"):
         Stream.lines(path).grep("zzz").max(engine="processes")
 
@@ -153,6 +153,35 @@ def test_a_stream_can_carry_its_engine_and_planner_options(
     plain = log.using(options=Options(prescan=False)).where(status=404)
     assert "rewritten: prescan" not in plain.explain()
     with pytest.raises(ValueError, match="using: engine must be one of"):
-        log.using(engine="dask")
+        log.using(engine="spark")
     with pytest.raises(ValueError, match="workers must be an int >= 1"):
         log.using(workers=0)
+
+
+def test_errors_in_a_worker_reach_the_caller_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ParseError must survive the trip home (it once hung the pool: it did not unpickle)."""
+    monkeypatch.setattr(parallel, "MIN_PART_BYTES", 1000)
+    line = '1.2.3.4 - - [24/Feb/2008:00:08:59 -0600] "GET / HTTP/1.1" 200 1\n'
+    path = tmp_path / "log"
+    path.write_text(line * 200 + "broken\n" + line * 200)
+    log = Stream.lines(path).parse_apache(errors="raise")
+    with pytest.raises(ParseError) as caught:
+        log.sum("bytes", engine="processes")
+    assert (caught.value.path, caught.value.lineno, caught.value.reason) == (
+        str(path),
+        201,
+        "not an Apache log line",
+    )
+
+
+def test_a_part_with_nothing_in_it_is_empty_after_the_trip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "MIN_PART_BYTES", 100)
+    path = tmp_path / "log"
+    path.write_text("a\n" * 300 + "x 1\n" + "a\n" * 300)
+    lines = Stream.lines(path).grep("x")
+    assert lines.max(engine="processes") == lines.max() == "x 1\n"
+    assert lines.first(engine="processes") == "x 1\n"

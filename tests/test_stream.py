@@ -274,8 +274,11 @@ DELEGATES = {
     "distinct": flow.distinct,
     "map": flow.map_items,
 }
-# Data arguments, and what only the engine passes (ctx; the planner's prefilter).
-DATA = {"lines", "items", "files", "paths", "iterable", "conversions", "ctx", "self", "prefilter"}
+# Data arguments, and what only the engine passes (ctx; the planner's prefilter and blocks).
+DATA = {
+    *("lines", "items", "files", "paths", "iterable", "conversions", "ctx", "self"),
+    *("prefilter", "blocks"),
+}
 
 
 @pytest.mark.parametrize("name", sorted(DELEGATES))

@@ -1,0 +1,314 @@
+r"""Whole blocks of lines: how the planner makes a query read and parse faster.
+
+Python pays for every item that crosses a generator. The tutorial's pipelines
+pay it per line and per record; a query over a 1.3 GB log pays it 13 million
+times. When the planner (:mod:`streamql.optimize`) sees a query that only needs
+a few records, or only an aggregate of a field or two, it switches the file
+source to :func:`blocks`, which hands out about a megabyte of whole lines at a
+time, and the parser to :func:`parse_apache_blocks`, which checks every line of
+a block with one regular-expression call and then:
+
+- with ``needles`` (texts a wanted line must hold, from a ``where``), builds
+  records only for the lines that hold one of them;
+- with ``agg`` (the query's aggregate of a field), folds the field's column of
+  the block into the aggregate in C, and yields only the aggregate's state.
+
+A block that holds any line the fast check refuses (a bad line, or a rare good
+one it does not know) is parsed line by line like ``parse_apache`` does, with
+the same rejects, reasons, files and line numbers. So the answers and the
+reject counts are the ones the plain plan gives; the property tests in
+``tests/test_optimize.py`` compare the two on generated logs.
+
+>>> import io
+>>> text = io.StringIO(
+...     '1.2.3.4 - - [24/Feb/2008:00:08:59 -0600] "GET /a HTTP/1.1" 200 10\n'
+...     'garbage\n'
+...     '1.2.3.4 - - [24/Feb/2008:00:09:00 -0600] "GET /b HTTP/1.1" 404 5\n')
+>>> from streamql.context import RunContext
+>>> from streamql.aggregates import Sum
+>>> ctx = RunContext()
+>>> list(parse_apache_blocks(blocks([text], ctx=ctx), ctx=ctx, agg=Sum("bytes")))
+[15]
+>>> ctx.rejected, ctx.first_reject["lineno"]
+(Counter({'parse_apache': 1}), 2)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
+from typing import Any
+
+from . import files
+from .aggregates import Aggregate
+from .apache import _check_format, _parse, block_pattern
+from .context import Errors, RunContext, check_errors
+from .errors import CorruptFileError
+
+__all__ = [
+    "BLOCK_CHARS",
+    "BlockCursor",
+    "blocks",
+    "block_lines",
+    "parse_apache_blocks",
+    "parse_blocks_step",
+]
+
+# Characters per read: big enough that the per-block cost vanishes, small
+# enough that memory stays flat (a block and its column are alive at once).
+BLOCK_CHARS = 1 << 20
+
+
+class BlockCursor:
+    """Where a block source is: a file, the lines before the block, the line within it.
+
+    The consumer of the blocks sets ``within`` (1-based) while it works on a line.
+    """
+
+    __slots__ = ("base", "path", "within")
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+        self.base = 0
+        self.within = 0
+
+    def position(self) -> tuple[str | None, int | None]:
+        return self.path, (self.base + self.within) or None
+
+
+def _file_blocks(f: Any, cursor: BlockCursor) -> Iterator[str]:
+    """Yield the text of one open file as blocks of whole lines (the last may lack its newline)."""
+    path = getattr(f, "path", None) or getattr(f, "name", None)
+    cursor.path, cursor.base, cursor.within = (None if path is None else str(path)), 0, 0
+    read = f.read
+    carry: list[str] = []
+    done = 0  # lines in the blocks handed out
+    while True:
+        try:
+            chunk = read(BLOCK_CHARS)
+        except files._DAMAGE as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise
+            good, cause = files._salvage(f, done)  # the lines up to the damage, one by one
+            if good:
+                cursor.base, cursor.within = done, 0
+                yield "".join(good)
+                done += len(good)
+            raise CorruptFileError(str(path), done, cause or exc) from exc
+        if not chunk:
+            if carry:
+                cursor.base, cursor.within = done, 0
+                yield "".join(carry)
+            return
+        cut = chunk.rfind("\n") + 1
+        if not cut:  # a line longer than a block: keep reading
+            carry.append(chunk)
+            continue
+        if carry:
+            block = "".join(carry) + chunk[:cut]
+        else:
+            block = chunk if cut == len(chunk) else chunk[:cut]
+        carry = [chunk[cut:]] if cut < len(chunk) else []
+        cursor.base, cursor.within = done, 0
+        yield block
+        done += block.count("\n")
+
+
+def blocks(files: Iterable[Any], *, ctx: RunContext | None = None) -> Iterator[str]:
+    r"""Chain the text of open files as blocks of whole lines, about ``BLOCK_CHARS`` each.
+
+    Like :func:`streamql.files.cat`, but a block at a time: ``"".join`` of the
+    blocks is the text of the files, and every block ends at the end of a line.
+    A damaged archive raises :class:`~streamql.errors.CorruptFileError` after
+    the lines before the damage. The run context's cursor is a
+    :class:`BlockCursor`, which the consumer of the blocks keeps at its line.
+
+    >>> import io
+    >>> list(blocks([io.StringIO("a\nb\n"), io.StringIO("c")]))
+    ['a\nb\n', 'c']
+    """
+    cursor = BlockCursor()
+    if ctx is not None:
+        ctx.cursor = cursor
+    return chain.from_iterable(_file_blocks(f, cursor) for f in files)
+
+
+def block_lines(block: str) -> list[str]:
+    r"""Cut a block into the lines file iteration would give (newlines kept).
+
+    >>> block_lines("a\n\nb")
+    ['a\n', '\n', 'b']
+    """
+    pieces = block.split("\n")
+    last = pieces.pop()
+    out = [piece + "\n" for piece in pieces]
+    if last:
+        out.append(last)
+    return out
+
+
+def _count_lines(block: str) -> int:
+    return block.count("\n") + (not block.endswith("\n"))
+
+
+def _numbered(lines: Iterable[str], cursor: BlockCursor) -> Iterator[str]:
+    """Pass lines on, keeping the cursor at each one (the line numbers of rejects)."""
+    for n, line in enumerate(lines, 1):
+        cursor.within = n
+        yield line
+
+
+def _candidates(block: str, find: re.Pattern[str], cursor: BlockCursor) -> Iterator[str]:
+    """Yield the lines of a block that hold a match of ``find``, each once, in order."""
+    search = find.search
+    lineno, counted = 1, 0  # line number of the text at offset ``counted``
+    pos = 0
+    while True:
+        hit = search(block, pos)
+        if hit is None:
+            return
+        start = block.rfind("\n", 0, hit.start()) + 1
+        end = block.find("\n", hit.end())
+        end = len(block) if end < 0 else end + 1
+        lineno += block.count("\n", counted, start)
+        counted = start
+        cursor.within = lineno
+        yield block[start:end]
+        pos = end
+
+
+class _Column:
+    """The values of one field in a block, as the record would hold them."""
+
+    @staticmethod
+    def convert(name: str, raw: list[str]) -> list[Any]:
+        if name == "status":
+            return list(map(int, raw))
+        if name == "bytes":
+            if "-" in raw:
+                return [0 if x == "-" else int(x) for x in raw]
+            return list(map(int, raw))
+        return raw
+
+
+def parse_apache_blocks(
+    blocks: Iterable[str],
+    format: str = "auto",
+    *,
+    errors: Errors = "skip",
+    ctx: RunContext | None = None,
+    prefilter: Callable[[str], Any] | None = None,
+    needles: tuple[str, ...] = (),
+    agg: Aggregate | None = None,
+    column: str | None = None,
+) -> Iterator[Any]:
+    r"""Parse Apache log lines a block at a time: records, or one aggregate state.
+
+    Without ``agg``, yields the records ``parse_apache`` would yield that pass
+    ``prefilter``; if ``needles`` is given, only lines holding one of those
+    texts can pass it, and only they are built into records. With ``agg`` (an
+    aggregate whose ``add_values`` takes the ``column`` field's values, or
+    the count when ``column`` is None), yields one item: the aggregate's state
+    over every record. Rejects are those of ``parse_apache``, line for line.
+
+    >>> ctx = RunContext()
+    >>> lines = ('h - - [24/Feb/2008:00:08:59 -0600] "GET /robots.txt HTTP/1.1" 200 1\n'
+    ...          'h - - [24/Feb/2008:00:08:59 -0600] "GET / HTTP/1.1" 404 2\n')
+    >>> [r["request"] for r in parse_apache_blocks([lines], needles=("robots",), ctx=ctx)]
+    ['/robots.txt']
+    """
+    fmt = _check_format("parse_apache", format)
+    errors = check_errors("parse_apache", errors)
+    if agg is not None and errors == "keep":
+        raise ValueError("parse_apache_blocks: an aggregate cannot keep reject records")
+    own = ctx is None
+    ctx = ctx or RunContext()
+    # The processes engine wraps the source's cursor to add the lines before its part.
+    cursor = getattr(ctx.cursor, "inner", ctx.cursor)
+    cursor = cursor if isinstance(cursor, BlockCursor) else None
+    if cursor is None:  # blocks from elsewhere: number lines from 1, across blocks
+        cursor = BlockCursor()
+        ctx.cursor = cursor
+        blocks = _renumbered(blocks, cursor)
+    if agg is not None:
+        return _aggregate(blocks, fmt, errors, ctx, cursor, agg, column, own)
+    find = re.compile("|".join(map(re.escape, needles))) if needles else None
+    return _records(blocks, fmt, errors, ctx, cursor, prefilter, find, own)
+
+
+def parse_blocks_step(*args: Any, **kwargs: Any) -> Iterator[Any]:
+    """:func:`parse_apache_blocks` with the blocks last, as a plan step calls it."""
+    return parse_apache_blocks(args[-1], *args[:-1], **kwargs)
+
+
+def _renumbered(blocks: Iterable[str], cursor: BlockCursor) -> Iterator[str]:
+    done = 0
+    for block in blocks:
+        cursor.base, cursor.within = done, 0
+        yield block
+        done += block.count("\n")
+
+
+def _valid(block: str, fmt: str) -> bool:
+    """Tell whether every line of the block is a good log line, with one regex call."""
+    pattern = block_pattern(fmt, "\\" in block)
+    return pattern.subn("", block)[1] == _count_lines(block)
+
+
+def _records(
+    blocks: Iterable[str],
+    fmt: str,
+    errors: Errors,
+    ctx: RunContext,
+    cursor: BlockCursor,
+    prefilter: Callable[[str], Any] | None,
+    find: re.Pattern[str] | None,
+    own: bool,
+) -> Iterator[Any]:
+    for block in blocks:
+        if find is not None and _valid(block, fmt):
+            lines: Iterator[str] = _candidates(block, find, cursor)
+        else:
+            lines = _numbered(block_lines(block), cursor)
+        yield from _parse(lines, fmt, errors, ctx, None, prefilter)
+    if own and errors == "skip":
+        ctx.warn()
+
+
+def _aggregate(
+    blocks: Iterable[str],
+    fmt: str,
+    errors: Errors,
+    ctx: RunContext,
+    cursor: BlockCursor,
+    agg: Aggregate,
+    column: str | None,
+    own: bool,
+) -> Iterator[Any]:
+    state = agg.start()
+    capture = () if column is None else (column,)
+    for block in blocks:
+        pattern = block_pattern(fmt, "\\" in block, capture)
+        expected = _count_lines(block)
+        if column is None:
+            if pattern.subn("", block)[1] == expected:
+                state = agg.add_values(state, range(expected))
+                continue
+        else:
+            raw = pattern.findall(block)
+            if len(raw) == expected:
+
+                def record(i: int, block: str = block) -> Any:
+                    line = block_lines(block)[i]
+                    cursor.within = i + 1
+                    return next(_parse(iter((line,)), fmt, "raise", ctx, None))
+
+                state = agg.add_values(state, _Column.convert(column, raw), record)
+                continue
+        add = agg.add
+        for item in _parse(_numbered(block_lines(block), cursor), fmt, errors, ctx, None):
+            state = add(state, item)
+    if own and errors == "skip":
+        ctx.warn()
+    yield state

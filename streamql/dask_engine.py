@@ -1,0 +1,272 @@
+"""The Dask engine: run a plan over parts of its files as Dask tasks, on one machine or many.
+
+The multi-machine twin of :mod:`streamql.parallel`. The plan is cut into the
+same parts (each compressed file whole, each plain file into byte ranges that
+begin at line starts); each part runs up to a partial aggregate as one Dask
+task; the partial results merge here in part order. So the answer is the one
+the default engine gives, and so are the rejected-line counts.
+
+Where the parts run:
+
+- with ``client=`` (a ``distributed.Client``): on that cluster's workers,
+  one part per task; ``workers`` (how many parts to aim for) defaults to the
+  cluster's thread count;
+- without: where ``dask.compute`` would run them. A scheduler set in
+  ``dask.config`` wins; else the active ``distributed`` client, if there is
+  one; else Dask's local ``"processes"`` scheduler with one process per core.
+  Not Dask's ``"threads"`` default: parsing is pure Python, and threads would
+  take turns at the GIL. The processes are spawned, so a script that runs a
+  query needs the usual ``if __name__ == "__main__":`` guard.
+
+The plan travels with cloudpickle, so lambdas in ``where`` or ``map`` work;
+named functions travel by reference, so the workers need streamql and the
+modules those functions live in. An error in a part reaches the caller as
+its own type and message, even one whose arguments plain pickling cannot
+rebuild (as Dask's local processes scheduler needs).
+
+**Paths.** Every worker opens its files itself, by name, so all of them must
+see the same files at the same paths: one machine, or a shared filesystem.
+The parts' names are made absolute before they are sent, so a worker started
+in another directory still finds them. Rejects are reported under the names
+you gave; an error raised in a part names the absolute path.
+
+Pointing it at a cluster::
+
+    >>> from distributed import Client                        # doctest: +SKIP
+    >>> client = Client("tcp://scheduler:8786")                 # doctest: +SKIP
+    >>> logs = Stream.lines("/shared/logs/access-log*").parse_apache()  # doctest: +SKIP
+    >>> logs.using("dask", client=client).count_by("host")      # doctest: +SKIP
+
+Run on this machine, here with Dask's synchronous scheduler:
+
+>>> import dask, os, tempfile
+>>> from streamql import Stream
+>>> from streamql.aggregates import Sum
+>>> path = os.path.join(tempfile.mkdtemp(), "log")
+>>> with open(path, "w") as f:
+...     _ = f.write("a 1\\nb 2\\nc 3\\n")
+>>> with dask.config.set(scheduler="synchronous"):
+...     run_dask(Stream.lines(path).field(1).map(int).steps, Sum(), workers=2)
+6
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib
+import os
+import pickle
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from .aggregates import Aggregate
+from .engine import RunReport
+from .optimize import DEFAULT, Options
+from .parallel import Part, PartResult, check_workers, merge_results, run_part, split_plan
+from .plan import Step
+
+__all__ = ["run_dask", "DaskClient"]
+
+_MISSING_DASK = "engine='dask' needs Dask: pip install 'streamql[dask]'"
+# Scheduler settings under which dask.compute would use the current distributed client
+# (Client() and client.as_current() set "dask.distributed").
+_FOR_A_CLIENT = (None, "dask.distributed", "distributed")
+
+
+class DaskClient(Protocol):
+    """What the engine uses of a ``distributed.Client``."""
+
+    def submit(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
+
+    def gather(self, futures: Any, *args: Any, **kwargs: Any) -> Any: ...
+
+    def cancel(self, futures: Any, *args: Any, **kwargs: Any) -> Any: ...
+
+    def nthreads(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def _import_dask() -> Any:
+    try:
+        import dask
+    except ImportError as exc:
+        raise ImportError(_MISSING_DASK) from exc
+    return dask
+
+
+def _active_client() -> DaskClient | None:
+    """The default ``distributed`` client, if the program has one (without importing it)."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return None
+    try:  # the client dask.compute would pick: the current one, else the global default
+        client: DaskClient = distributed.Client.current(allow_global=True)
+    except ValueError:  # no client started
+        return None
+    return client
+
+
+def _threads(client: DaskClient) -> int:
+    return max(1, int(sum(client.nthreads().values())))
+
+
+# ----------------------------------------------------------- sent to workers
+class _Carried(Exception):
+    """A part's exception that pickle cannot rebuild, sent home as type, args and attributes."""
+
+    def __init__(self, payload: bytes, shown: str) -> None:
+        super().__init__(payload, shown)
+        self.payload, self.shown = payload, shown
+
+    def __str__(self) -> str:
+        return self.shown
+
+    @classmethod
+    def wrap(cls, exc: BaseException) -> _Carried | None:
+        """Pack ``exc`` if it does not survive pickling; None if it does (or cannot be packed)."""
+        cloudpickle: Any = importlib.import_module("cloudpickle")  # comes with dask
+
+        try:
+            if type(pickle.loads(cloudpickle.dumps(exc))) is type(exc):
+                return None
+        except Exception:
+            pass
+        state = {}
+        for name, value in vars(exc).items():
+            try:
+                cloudpickle.dumps(value)
+            except Exception:
+                continue  # an attribute that cannot travel stays behind
+            state[name] = value
+        try:
+            payload = cloudpickle.dumps((type(exc), exc.args, state))
+        except Exception:
+            return None
+        return cls(payload, f"{type(exc).__name__}: {exc}")
+
+    def rebuild(self) -> BaseException:
+        """The original exception again: its type, ``args`` and attributes, not its ``__init__``."""
+        kind, args, state = pickle.loads(self.payload)
+        try:
+            exc: BaseException = kind.__new__(kind)
+            exc.args = args
+            exc.__dict__.update(state)
+        except Exception:
+            return self  # a type that will not be rebuilt so: its name and message, at least
+        return exc
+
+
+def _task(
+    part: Part,
+    source: Callable[..., Any],
+    options: dict[str, Any],
+    rest: Sequence[Step],
+    agg: Aggregate,
+    plan: Options,
+) -> PartResult:
+    """Run one part in a worker, making its result and any error fit to travel."""
+    try:
+        state, rejected, first, skipped = run_part(part, source, options, rest, agg, plan)
+    except Exception as exc:
+        carried = _Carried.wrap(exc)
+        if carried is None:
+            raise
+        raise carried from None
+    return state, rejected, first, skipped
+
+
+# ------------------------------------------------------------------- engine
+def run_dask(
+    steps: Sequence[Step],
+    agg: Aggregate,
+    workers: int | None = None,
+    report: RunReport | None = None,
+    client: DaskClient | None = None,
+    options: Options = DEFAULT,
+) -> Any:
+    """Compute ``agg`` over the plan's items as Dask tasks, one per part, merging in part order.
+
+    Terminal; each worker streams its part, holding only its partial state;
+    the partial states are merged here. ``workers`` is how many parts to aim
+    for (default: the cluster's threads with a client, else every core);
+    ``report``, if given, is filled as the default engine fills it;
+    ``options`` are the planner's, applied to each part's plan. Raises
+    ValueError when the plan cannot run in parts, and a part's own exception
+    when one fails (on a cluster, the parts still to run are cancelled).
+
+    >>> import dask, os, tempfile
+    >>> from streamql import Stream
+    >>> from streamql.aggregates import Count, Max, Many
+    >>> path = os.path.join(tempfile.mkdtemp(), "log")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("GET /a 200\\nGET /b 404\\nGET /c 200\\n")
+    >>> plan = Stream.lines(path).field(1).steps
+    >>> with dask.config.set(scheduler="synchronous"):
+    ...     run_dask(plan, Many({"n": Count(), "last": Max()}))
+    {'n': 3, 'last': '/c'}
+    """
+    dask = _import_dask()
+    check_workers("dask", workers)
+    if client is not None and not callable(getattr(client, "submit", None)):
+        raise TypeError(f"engine='dask': client must be a distributed.Client, got {client!r}")
+    if client is None and dask.config.get("scheduler", None) in _FOR_A_CLIENT:
+        client = _active_client()
+    if workers is None:
+        workers = _threads(client) if client is not None else (os.cpu_count() or 1)
+    try:
+        parts, source, found, rest = split_plan(steps, workers)
+    except ValueError as exc:
+        # split_plan speaks for the processes engine; the reason is the same here.
+        raise ValueError(str(exc).replace("engine='processes'", "engine='dask'")) from None
+    report = report or RunReport()
+    if not parts:
+        report.completed = True
+        return agg.finish(agg.start())
+    shared = [dataclasses.replace(p, path=os.path.abspath(p.path)) for p in parts]
+    names = {s.path: p.path for s, p in zip(shared, parts, strict=True)}
+    tasks = [functools.partial(_task, p, source, found, rest, agg, options) for p in shared]
+    try:
+        if client is not None:
+            results = _on_client(client, tasks)
+        else:
+            results = _on_scheduler(dask, tasks, workers)
+    except _Carried as carried:
+        raise carried.rebuild().with_traceback(carried.__traceback__) from None
+    home = [_home(agg, result, names) for result in results]
+    return merge_results(agg, home, report)
+
+
+def _on_client(client: DaskClient, tasks: Sequence[Callable[[], PartResult]]) -> list[PartResult]:
+    """Run the tasks on a ``distributed`` cluster; cancel them all if one fails."""
+    name = f"streamql-part-{uuid.uuid4().hex}"  # a name of its own: files change between runs
+    futures = [client.submit(task, key=(name, i)) for i, task in enumerate(tasks)]
+    try:
+        results: list[PartResult] = client.gather(futures)
+    except BaseException:
+        client.cancel(futures)
+        raise
+    return results
+
+
+def _on_scheduler(
+    dask: Any, tasks: Sequence[Callable[[], PartResult]], workers: int
+) -> list[PartResult]:
+    """Run the tasks with ``dask.compute``: the configured scheduler, else local processes."""
+    delayed = [dask.delayed(task, pure=False)() for task in tasks]
+    if dask.config.get("scheduler", None) is not None:
+        return list(dask.compute(*delayed))
+    # chunksize=1: hand out one part at a time, so no process idles while another holds six.
+    found = dask.compute(
+        *delayed, scheduler="processes", num_workers=min(workers, len(tasks)), chunksize=1
+    )
+    return list(found)
+
+
+def _home(agg: Aggregate, result: PartResult, names: dict[str, str]) -> PartResult:
+    """Undo what the trip changed: the absolute path of the first reject."""
+    state, rejected, first, skipped = result
+    if first is not None and first.get("file") in names:
+        first = {**first, "file": names[first["file"]]}
+    return state, rejected, first, skipped

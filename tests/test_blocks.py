@@ -1,0 +1,314 @@
+"""Block reading and aggregate pushdown give the plain plan's answers and rejects, exactly.
+
+Each property writes a generated log to a file (plain or gzip, with or
+without a BOM, CRLF or LF, with or without a last newline), cuts it into
+blocks of a generated size (so lines are cut at every kind of boundary), and
+compares the planner's run with the plain run: same answer, same rejected
+counts, same reject records (reason, file, line number, text).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tutorial_reference import SHARED_DATA
+
+from streamql import F, ParseError, Stream, StreamError, blocks, optimize
+from streamql.aggregates import Count, CountBy, Max, Mean, Min, Sum
+from streamql.apache import BLOCK_FIELDS, block_pattern, parse_apache_line
+from streamql.files import open_file
+from streamql.sample import write_sample_tree
+
+NONE = optimize.NONE
+
+months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+timestamps = st.builds(
+    lambda d, m, y, h, mm, ss, sign, oh, om: (
+        f"{d:02d}/{m}/{y:04d}:{h:02d}:{mm:02d}:{ss:02d} {sign}{oh:02d}{om:02d}"
+    ),
+    st.sampled_from([1, 9, 28, 29, 30, 31, 0, 32]),
+    st.sampled_from([*months, "feb", "Foo"]),
+    st.sampled_from([2008, 2007, 1900, 2000, 0, 4, 9999]),
+    st.sampled_from([0, 23, 24]),
+    st.sampled_from([0, 59, 60]),
+    st.sampled_from([0, 59, 61]),
+    st.sampled_from("+-"),
+    st.sampled_from([0, 6, 23, 24]),
+    st.sampled_from([0, 30, 60]),
+)
+tokens = st.sampled_from(["1.2.3.4", "::1", "-", "bob", "h\u00e9", "x\x1cy", "a\u00a0b"])
+requests = st.sampled_from(
+    [
+        "GET / HTTP/1.1",
+        "GET /robots.txt HTTP/1.0",
+        "GET /ply/ply-2.3.tar.gz HTTP/1.1",
+        "-",
+        "GET /a  b HTTP/1.1",
+        "POST /x",
+        'GET /q\\"uote HTTP/1.1',
+        "GET /back\\\\slash HTTP/1.1",
+        "\\x16\\x03\\x01",
+        "GET /x\u2028y HTTP/1.1",
+    ]
+)
+tails = st.sampled_from(
+    ["", ' "-" "curl/8.0"', ' "http://a/" "Mozilla \\"x\\""', ' "-"', " ", "\t", " \u00a0", " junk"]
+)
+good = st.builds(
+    lambda host, ident, user, ts, req, status, size, tail: (
+        f'{host} {ident} {user} [{ts}] "{req}" {status} {size}{tail}'
+    ),
+    tokens,
+    tokens,
+    tokens,
+    timestamps,
+    requests,
+    st.sampled_from(["200", "404", "304", "99", "5000"]),
+    st.sampled_from(["-", "0", "133", "97238", "x"]),
+    tails,
+)
+bad = st.sampled_from(["", "garbage 404 robots", '1.2.3.4 - - [x] "GET /robots.txt" 404 1', '"'])
+logs = st.lists(st.one_of(good, good, good, bad), max_size=30)
+layouts = st.fixed_dictionaries(
+    {
+        "newline": st.sampled_from(["\n", "\r\n"]),
+        "last_newline": st.booleans(),
+        "bom": st.booleans(),
+        "gzip": st.booleans(),
+        "block": st.sampled_from([1, 7, 64, 200, 1 << 20]),
+    }
+)
+SETTINGS = settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def write_log(directory: Path, lines: list[str], layout: dict[str, Any]) -> Path:
+    text = layout["newline"].join(lines)
+    if lines and layout["last_newline"]:
+        text += layout["newline"]
+    data = ("\ufeff" if layout["bom"] else "").encode() + text.encode("utf-8")
+    path = directory / f"log{len(os.listdir(directory))}"
+    if layout["gzip"]:
+        data = gzip.compress(data)
+    path.write_bytes(data)
+    return path
+
+
+def outcome(run: Any) -> tuple[str, Any]:
+    """What a query gives: its answer, or the error it raises (type and where)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return "answer", run()
+    except ParseError as exc:
+        return "ParseError", (exc.reason, exc.lineno, exc.path)
+    except StreamError as exc:
+        return "StreamError", str(exc)
+
+
+def both(query: Stream[Any], terminal: Any) -> tuple[Any, Any]:
+    """Run ``terminal`` on the query as planned and as written; return both outcomes."""
+    planned, plain = query, query.using(options=NONE)
+    results = []
+    for q in (planned, plain):
+        answer = outcome(lambda q=q: terminal(q))
+        results.append((answer, q.last_run.rejected))
+    return results[0], results[1]
+
+
+AGGREGATES = [
+    lambda q: q.sum("bytes"),
+    lambda q: q.count(),
+    lambda q: q.set("host"),
+    lambda q: q.max(key="bytes"),
+    lambda q: q.min(key="status", default=None),
+    lambda q: q.min("bytes", default=None),
+    lambda q: q.max("user", default=None),
+    lambda q: q.count_by("status"),
+    lambda q: q.aggregate(Mean("bytes")),
+    lambda q: q.aggregate(Sum("status")),
+    lambda q: q.aggregate(CountBy("ident")),
+]
+
+
+@SETTINGS
+@given(logs, layouts, st.sampled_from(["auto", "common", "combined"]), st.data())
+def test_pushdown_gives_the_plain_answer_and_rejects(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    lines: list[str],
+    layout: dict[str, Any],
+    fmt: str,
+    data: st.DataObject,
+) -> None:
+    monkeypatch.setattr(blocks, "BLOCK_CHARS", layout["block"])
+    path = write_log(tmp_path, lines, layout)
+    errors = data.draw(st.sampled_from(["skip", "raise"]))
+    terminal = data.draw(st.sampled_from(AGGREGATES))
+    query = Stream.lines(path).parse_apache(fmt, errors=errors)
+    planned, plain = both(query, terminal)
+    assert planned == plain
+    # The skipped lines are the same lines, at the same places.
+    if errors == "skip":
+        assert query.rejects.list() == query.using(options=NONE).rejects.list()
+
+
+CONDITIONS = [
+    {"status": 404},
+    {"request": "/robots.txt"},
+    F.request.contains("robots") | F.request.endswith(".gz"),
+    (F.status == 404) & F.request.startswith("/ply"),
+    F.status.isin([404, 200]),
+    {"user": "bob"},
+    F.agent.contains("curl"),
+]
+
+
+@SETTINGS
+@given(logs, layouts, st.sampled_from(CONDITIONS), st.sampled_from(["skip", "raise", "keep"]))
+def test_blocks_with_a_prescan_give_the_plain_records_and_rejects(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    lines: list[str],
+    layout: dict[str, Any],
+    condition: Any,
+    errors: str,
+) -> None:
+    monkeypatch.setattr(blocks, "BLOCK_CHARS", layout["block"])
+    path = write_log(tmp_path, lines, layout)
+    log = Stream.lines(path).parse_apache(errors=errors)  # type: ignore[arg-type]
+    query = log.where(**condition) if isinstance(condition, dict) else log.where(condition)
+    # Agent and referer are missing from common-format records: never pre-scanned.
+    on_agent = "agent" in repr(condition)
+    assert ("rewritten: prescan, blocks" in query.explain()) is not on_agent
+    planned, plain = both(query.with_origin(), lambda q: q.list())
+    assert planned == plain
+
+
+@SETTINGS
+@given(st.lists(good, max_size=20))
+def test_a_block_match_is_a_line_the_parser_accepts(lines: list[str]) -> None:
+    """Soundness of the fast check: every line it passes, parse_apache passes too."""
+    for fmt in ("auto", "common", "combined"):
+        for line in lines:
+            pattern = block_pattern(fmt, "\\" in line, BLOCK_FIELDS)
+            found = pattern.fullmatch(line)
+            if found is None:
+                continue
+            record = parse_apache_line(line, fmt)  # raises if the fast check was wrong
+            host, ident, user, status, size = found.groups()
+            assert (host, ident, user) == (record["host"], record["ident"], record["user"])
+            assert int(status) == record["status"]
+            assert (0 if size == "-" else int(size)) == record["bytes"]
+
+
+def test_the_fast_check_knows_real_lines(tmp_path: Path) -> None:
+    """A check that refused good lines would cost time, not answers: it should know them all."""
+    tree = write_sample_tree(tmp_path, lines_per_file=500)
+    for sample in tree.files:
+        with open_file(sample.path) as f:
+            text = f.read()
+        matched = block_pattern("auto", "\\" in text).subn("", text)[1]
+        assert matched == sample.good, sample.relpath
+    if (SHARED_DATA / "elastic").exists():
+        for name in ("elastic/apache_logs", "dabeaz/access-log"):
+            text = (SHARED_DATA / name).read_text()
+            lines = text.count("\n")
+            assert block_pattern("auto", "\\" in text).subn("", text)[1] >= lines - 1
+
+
+def test_files_open_cat_and_compressed_logs_are_pushed_down_too(tmp_path: Path) -> None:
+    lines = [
+        f'h{i % 7} - - [29/Feb/2008:00:0{i % 10}:59 -0600] "GET /{i} HTTP/1.1" {200 + i % 3} {i}'
+        for i in range(500)
+    ]
+    text = "\n".join(lines) + "\nbad line\n"
+    (tmp_path / "a.log").write_text(text)
+    (tmp_path / "b.log.gz").write_bytes(gzip.compress(text.encode()))
+    query = Stream.files("*.log*", tmp_path).open().cat().parse_apache()
+    with pytest.warns(Warning):
+        assert query.sum("bytes") == 2 * sum(range(500))
+    assert query.last_run.rejected == {"parse_apache": 2}
+    first = query.last_run.first_reject
+    assert (first["file"], first["lineno"]) == (str(tmp_path / "a.log"), 501)
+    with pytest.warns(Warning):
+        assert query.count_by("status") == query.using(options=NONE).count_by("status")
+
+
+def test_an_empty_log_keeps_each_terminals_meaning(tmp_path: Path) -> None:
+    path = tmp_path / "empty"
+    path.write_text("")
+    log = Stream.lines(path).parse_apache()
+    assert (log.sum("bytes"), log.count(), log.set("host")) == (0, 0, set())
+    with pytest.raises(StreamError, match="empty"):
+        log.max(key="bytes")
+    assert log.max(key="bytes", default="none") == "none"
+
+
+def test_errors_raise_names_the_file_and_line(tmp_path: Path) -> None:
+    good_line = '1.2.3.4 - - [24/Feb/2008:00:08:59 -0600] "GET / HTTP/1.1" 200 1\n'
+    path = tmp_path / "log"
+    path.write_text(good_line * 3000 + "broken\n" + good_line)
+    with pytest.raises(ParseError) as caught:
+        Stream.lines(path).parse_apache(errors="raise").sum("bytes")
+    assert (caught.value.path, caught.value.lineno) == (str(path), 3001)
+
+
+def test_a_corrupt_archive_fails_after_the_same_lines(tmp_path: Path) -> None:
+    good_line = '1.2.3.4 - - [24/Feb/2008:00:08:59 -0600] "GET / HTTP/1.1" 200 1\n'
+    data = gzip.compress((good_line * 20000).encode())
+    path = tmp_path / "cut.gz"
+    path.write_bytes(data[: len(data) // 2])
+    from streamql import CorruptFileError
+
+    outcomes = []
+    for options in (optimize.DEFAULT, NONE):
+        with pytest.raises(CorruptFileError) as caught:
+            Stream.lines(path).parse_apache().using(options=options).sum("bytes")
+        outcomes.append(str(caught.value))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_the_plan_says_what_it_pushed_down() -> None:
+    plan, fold = optimize.for_aggregate(Stream.lines("log").parse_apache().steps, Count())
+    assert [s.render() for s in plan] == [
+        "lines('log', blocks=True)",
+        "parse_apache(aggregate=Count())",
+    ]
+    # Not pushed: a where on the aggregate, a key function, kept rejects, a step in between.
+    for query, agg in [
+        (Stream.lines("log").parse_apache(), Count(where=F.status == 404)),
+        (Stream.lines("log").parse_apache(), Max(key=lambda r: r["bytes"])),
+        (Stream.lines("log").parse_apache(errors="keep"), Count()),
+        (Stream.lines("log").parse_apache().take(3), Count()),
+        (Stream(["x"]).parse_apache(), Count()),
+        (Stream.lines("log").parse_apache(), Min("request")),
+    ]:
+        plan, fold = optimize.for_aggregate(query.steps, agg)
+        assert fold is agg and plan == query.steps
+    plan, fold = optimize.for_aggregate(
+        Stream.lines("log").parse_apache().steps, Sum("bytes"), NONE
+    )
+    assert fold.__class__ is Sum
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "elastic").exists(), reason="needs ../shared/data")
+@pytest.mark.parametrize("name", ["elastic/apache_logs", "dabeaz/access-log"])
+def test_real_logs_give_the_same_answers_either_way(name: str) -> None:
+    query = Stream.lines(SHARED_DATA / name).parse_apache()
+    for terminal in AGGREGATES:
+        assert both(query, terminal)[0] == both(query, terminal)[1]
+    for condition in CONDITIONS:
+        narrowed = (
+            query.where(**condition) if isinstance(condition, dict) else query.where(condition)
+        )
+        planned, plain = both(narrowed, lambda q: q.list())
+        assert planned == plain
