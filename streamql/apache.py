@@ -30,7 +30,14 @@ from typing import Literal, TypedDict, cast, overload
 from .context import Errors, ItemCursor, Reject, RunContext, check_errors
 from .errors import ParseError
 
-__all__ = ["ApacheRecord", "parse_apache", "parse_apache_line", "block_pattern", "BLOCK_FIELDS"]
+__all__ = [
+    "ApacheRecord",
+    "parse_apache",
+    "parse_apache_line",
+    "block_pattern",
+    "BLOCK_FIELDS",
+    "request_parts",
+]
 
 
 class _CommonFields(TypedDict):
@@ -108,38 +115,53 @@ _DAY = (
 _BLOCK_TIME = (
     rf"\[(?:{_DAY}):(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] [+-](?:[01][0-9]|2[0-3])[0-5][0-9]\]"
 )
-_BLOCK_QUOTED = r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"'  # for blocks holding a backslash
-_BLOCK_QUOTED_PLAIN = r'"[^"]*"'
-# The fields a block pattern can capture, as the record holds them, with how
-# each is written in the line.
-BLOCK_FIELDS = ("host", "ident", "user", "status", "bytes")
+_BLOCK_QUOTED = r'[^"\\\n]*(?:\\.[^"\\\n]*)*'  # inside the quotes, for blocks holding a backslash
+_BLOCK_QUOTED_PLAIN = r'[^"]*'
+# The fields a block pattern can capture, as the line writes them: "req" is the
+# quoted request text the record's method, request and proto come from;
+# referer and agent are in combined lines only.
+BLOCK_FIELDS = ("host", "ident", "user", "req", "status", "bytes", "referer", "agent")
 
 
 @functools.lru_cache(maxsize=64)
 def block_pattern(format: str, escaped: bool, capture: tuple[str, ...] = ()) -> re.Pattern[str]:
     """Compile the pattern of one valid line in a block, capturing the ``capture`` fields.
 
+    ``capture`` lists fields of :data:`BLOCK_FIELDS` in that order (the order of the line).
+
     >>> p = block_pattern("auto", False, ("bytes",))
     >>> p.findall('h - - [29/Feb/2008:00:08:59 -0600] "GET / HTTP/1.1" 200 12\\n'
     ...           'h - - [29/Feb/2007:00:08:59 -0600] "GET / HTTP/1.1" 200 34\\n')
     ['12']
     """
-    unknown = set(capture) - set(BLOCK_FIELDS)
-    if unknown:
-        raise ValueError(f"block_pattern: cannot capture {sorted(unknown)}")
-
-    def part(name: str, body: str) -> str:
-        return f"({body})" if name in capture else f"(?:{body})"
-
-    quoted = _BLOCK_QUOTED if escaped else _BLOCK_QUOTED_PLAIN
-    tail = {"auto": f"(?: {quoted} {quoted})?", "common": "", "combined": f" {quoted} {quoted}"}
-    token = r"\S+"
-    host, ident, user = part("host", token), part("ident", token), part("user", token)
-    status, nbytes = part("status", "[0-9]{3}"), part("bytes", "[0-9]+|-")
-    return re.compile(
-        rf"^{host} {ident} {user} {_BLOCK_TIME} {quoted} {status} {nbytes}{tail[format]}[ \t]*$",
-        re.MULTILINE,
+    if [f for f in BLOCK_FIELDS if f in capture] != list(capture):
+        raise ValueError(f"block_pattern: capture fields of {BLOCK_FIELDS}, in order: {capture}")
+    if format != "combined" and {"referer", "agent"} & set(capture):
+        raise ValueError("block_pattern: referer and agent are in combined lines only")
+    inside = _BLOCK_QUOTED if escaped else _BLOCK_QUOTED_PLAIN
+    bodies = {
+        "host": r"\S+",
+        "ident": r"\S+",
+        "user": r"\S+",
+        "status": "[0-9]{3}",
+        "bytes": "[0-9]+|-",
+        "req": inside,
+        "referer": inside,
+        "agent": inside,
+    }
+    parts = {
+        name: (f"({body})" if name in capture else f"(?:{body})") for name, body in bodies.items()
+    }
+    tail = {
+        "auto": f'(?: "{inside}" "{inside}")?',
+        "common": "",
+        "combined": f' "{parts["referer"]}" "{parts["agent"]}"',
+    }[format]
+    pattern = (
+        rf"^{parts['host']} {parts['ident']} {parts['user']} {_BLOCK_TIME} "
+        rf'"{parts["req"]}" {parts["status"]} {parts["bytes"]}{tail}[ \t]*$'
     )
+    return re.compile(pattern, re.MULTILINE)
 
 
 _MONTHS = {
@@ -386,14 +408,7 @@ def _parse(
             elif common_ok if agent is None else combined_ok:
                 if prefilter is not None and not prefilter(line):
                     continue  # a valid line the query's filter would drop
-                parts = req.split(" ")
-                if len(parts) == 3:
-                    method, request, proto = parts
-                elif len(parts) == 2:
-                    method, request = parts
-                    proto = ""
-                else:  # "-", or a TLS handshake written as \x16\x03...
-                    method, request, proto = "", req, ""
+                method, request, proto = request_parts(req)
                 code = status_code(status)
                 if code is None:
                     code = _STATUS_CODES[status] = int(status)
@@ -424,6 +439,22 @@ def _parse(
             yield rejected
     if cursor is not None and errors == "skip":
         ctx.warn()
+
+
+def request_parts(req: str) -> tuple[str, str, str]:
+    """Split the quoted request text into method, request (the URI) and protocol.
+
+    Text not of the form ``METHOD URI [PROTO]`` is all request.
+
+    >>> request_parts("GET /x HTTP/1.1"), request_parts("-")
+    (('GET', '/x', 'HTTP/1.1'), ('', '-', ''))
+    """
+    parts = req.split(" ")
+    if len(parts) == 3:
+        return parts[0], parts[1], parts[2]
+    if len(parts) == 2:
+        return parts[0], parts[1], ""
+    return "", req, ""  # "-", or a TLS handshake written as \x16\x03...
 
 
 def parse_apache_line(line: str, format: str = "auto") -> ApacheRecord:

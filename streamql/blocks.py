@@ -38,13 +38,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from . import files
 from .aggregates import Aggregate
-from .apache import _check_format, _parse, block_pattern
+from .apache import BLOCK_FIELDS, _check_format, _parse, block_pattern, request_parts
 from .context import Errors, RunContext, check_errors
 from .errors import CorruptFileError
+from .expr import Expr
 
 __all__ = [
     "BLOCK_CHARS",
@@ -178,18 +180,51 @@ def _candidates(block: str, find: re.Pattern[str], cursor: BlockCursor) -> Itera
         pos = end
 
 
-class _Column:
-    """The values of one field in a block, as the record would hold them."""
+# Record fields that come from the quoted request text, and their place in request_parts().
+_FROM_REQUEST = {"method": 0, "request": 1, "proto": 2}
+# Fields a column can be built for, per format (common-format records have no agent).
+COLUMN_FIELDS = frozenset({"host", "ident", "user", "status", "bytes", *_FROM_REQUEST})
+COMBINED_COLUMN_FIELDS = COLUMN_FIELDS | {"referer", "agent"}
 
-    @staticmethod
-    def convert(name: str, raw: list[str]) -> list[Any]:
-        if name == "status":
-            return list(map(int, raw))
-        if name == "bytes":
-            if "-" in raw:
-                return [0 if x == "-" else int(x) for x in raw]
-            return list(map(int, raw))
-        return raw
+
+class _Requests(dict[str, tuple[str, str, str]]):
+    """Request text -> (method, request, proto), split once per distinct text; bounded."""
+
+    def __missing__(self, req: str) -> tuple[str, str, str]:
+        if len(self) >= 100_000:
+            self.clear()
+        parts = self[req] = request_parts(req)
+        return parts
+
+
+def _columns(
+    found: list[Any], captured: tuple[str, ...], fields: list[str], requests: _Requests
+) -> dict[str, Any]:
+    """Turn a block's ``findall`` result into a column per field, as the records hold them."""
+    raw: dict[str, Any]
+    if len(captured) == 1:
+        raw = {captured[0]: found}  # findall gives strings, not 1-tuples
+    else:
+        raw = dict(zip(captured, zip(*found, strict=True), strict=True))
+    columns: dict[str, Any] = {}
+    split: list[tuple[str, str, str]] | None = None
+    for name in fields:
+        if name in _FROM_REQUEST:
+            if split is None:
+                split = list(map(requests.__getitem__, raw["req"]))
+            columns[name] = list(map(itemgetter(_FROM_REQUEST[name]), split))
+        elif name == "status":
+            columns[name] = list(map(int, raw[name]))
+        elif name == "bytes":
+            values = raw[name]
+            columns[name] = (
+                [0 if x == "-" else int(x) for x in values]
+                if "-" in values
+                else list(map(int, values))
+            )
+        else:
+            columns[name] = raw[name]
+    return columns
 
 
 def parse_apache_blocks(
@@ -202,6 +237,7 @@ def parse_apache_blocks(
     needles: tuple[str, ...] = (),
     agg: Aggregate | None = None,
     column: str | None = None,
+    where: Expr | None = None,
 ) -> Iterator[Any]:
     r"""Parse Apache log lines a block at a time: records, or one aggregate state.
 
@@ -210,7 +246,8 @@ def parse_apache_blocks(
     texts can pass it, and only they are built into records. With ``agg`` (an
     aggregate whose ``add_values`` takes the ``column`` field's values, or
     the count when ``column`` is None), yields one item: the aggregate's state
-    over every record. Rejects are those of ``parse_apache``, line for line.
+    over every record that passes ``where`` (an ``F`` expression, tested on the
+    block's columns). Rejects are those of ``parse_apache``, line for line.
 
     >>> ctx = RunContext()
     >>> lines = ('h - - [24/Feb/2008:00:08:59 -0600] "GET /robots.txt HTTP/1.1" 200 1\n'
@@ -231,9 +268,10 @@ def parse_apache_blocks(
         cursor = BlockCursor()
         ctx.cursor = cursor
         blocks = _renumbered(blocks, cursor)
-    if agg is not None:
-        return _aggregate(blocks, fmt, errors, ctx, cursor, agg, column, own)
     find = re.compile("|".join(map(re.escape, needles))) if needles else None
+    if agg is not None:
+        sparse = _Sparse(needles, find, prefilter) if find is not None else None
+        return _aggregate(blocks, fmt, errors, ctx, cursor, agg, column, where, sparse, own)
     return _records(blocks, fmt, errors, ctx, cursor, prefilter, find, own)
 
 
@@ -276,6 +314,19 @@ def _records(
         ctx.warn()
 
 
+class _Sparse:
+    """How to find the few lines a ``where`` can pass: texts they hold, and the full test."""
+
+    # Below one hit in this many lines, parsing the hits beats building columns.
+    RATIO = 6
+
+    def __init__(self, needles: tuple[str, ...], find: re.Pattern[str], prefilter: Any) -> None:
+        self.needles, self.find, self.prefilter = needles, find, prefilter
+
+    def few(self, block: str, lines: int) -> bool:
+        return sum(map(block.count, self.needles)) * self.RATIO < lines
+
+
 def _aggregate(
     blocks: Iterable[str],
     fmt: str,
@@ -284,31 +335,59 @@ def _aggregate(
     cursor: BlockCursor,
     agg: Aggregate,
     column: str | None,
+    where: Expr | None,
+    sparse: _Sparse | None,
     own: bool,
 ) -> Iterator[Any]:
+    tested = sorted(where.fields()) if where is not None else []
+    fields = list(dict.fromkeys([*tested, *([column] if column else [])]))
+    wanted = {"req" if f in _FROM_REQUEST else f for f in fields}
+    captured = tuple(f for f in BLOCK_FIELDS if f in wanted)
+    select = where.compile_columns(tuple(tested)) if where is not None else None
+    test = where.compile("where") if where is not None else None
+    requests = _Requests()
     state = agg.start()
-    capture = () if column is None else (column,)
+    add = agg.add
     for block in blocks:
-        pattern = block_pattern(fmt, "\\" in block, capture)
+        pattern = block_pattern(fmt, "\\" in block, captured)
         expected = _count_lines(block)
-        if column is None:
+        if sparse is not None and sparse.few(block, expected) and _valid(block, fmt):
+            lines = _candidates(block, sparse.find, cursor)
+            for item in _parse(lines, fmt, errors, ctx, None, sparse.prefilter):
+                if test is None or test(item):
+                    state = add(state, item)
+            continue
+        if not captured:  # a count of every line
             if pattern.subn("", block)[1] == expected:
                 state = agg.add_values(state, range(expected))
                 continue
         else:
-            raw = pattern.findall(block)
-            if len(raw) == expected:
+            found = pattern.findall(block)
+            if len(found) == expected:
+                try:
+                    columns = _columns(found, captured, fields, requests)
+                    rows = None if select is None else select(*[columns[f] for f in tested])
+                except Exception:
+                    pass  # the line-by-line parse below raises it, at its line
+                else:
+                    if column is None:
+                        values: Any = range(expected) if rows is None else rows
+                    elif rows is None:
+                        values = columns[column]
+                    else:
+                        values = list(map(columns[column].__getitem__, rows))
 
-                def record(i: int, block: str = block) -> Any:
-                    line = block_lines(block)[i]
-                    cursor.within = i + 1
-                    return next(_parse(iter((line,)), fmt, "raise", ctx, None))
+                    def record(i: int, block: str = block, rows: list[int] | None = rows) -> Any:
+                        n = i if rows is None else rows[i]
+                        cursor.within = n + 1
+                        line = block_lines(block)[n]
+                        return next(_parse(iter((line,)), fmt, "raise", ctx, None))
 
-                state = agg.add_values(state, _Column.convert(column, raw), record)
-                continue
-        add = agg.add
+                    state = agg.add_values(state, values, record)
+                    continue
         for item in _parse(_numbered(block_lines(block), cursor), fmt, errors, ctx, None):
-            state = add(state, item)
+            if test is None or test(item):
+                state = add(state, item)
     if own and errors == "skip":
         ctx.warn()
     yield state

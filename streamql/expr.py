@@ -115,6 +115,41 @@ class Expr:
         func.__qualname__ = repr(self)
         return func
 
+    def compile_columns(self, names: tuple[str, ...]) -> Callable[..., list[int]]:
+        """Turn the expression into a function of columns: the indexes of the rows it is true for.
+
+        ``names`` are the fields, in the order their columns are passed; every
+        field the expression reads must be one of them. One list
+        comprehension runs over all rows, so a block's worth costs a single
+        Python call (the query planner's aggregate pushdown uses this).
+
+        >>> rows = (F.status == 404) & F.request.endswith(".png")
+        >>> rows.compile_columns(("request", "status"))(["/a.png", "/b.png", "/c"], [404, 200, 404])
+        [0]
+        """
+        missing = self.fields() - set(names)
+        if missing:
+            raise ValueError(f"compile_columns: no column for {sorted(missing)}")
+        consts: list[Any] = []
+        body = self.source(consts)
+        for i, name in enumerate(names):  # field reads are the only r[...] in the source
+            body = body.replace(f"r[{name!r}]", f"_v{i}")
+        columns = ", ".join(f"_col{i}" for i in range(len(names)))
+        defaults = "".join(f", _c{i}=_c{i}" for i in range(len(consts)))
+        if len(names) == 1:
+            row, rows = "_v0", "_col0"
+        else:
+            row = "(" + ", ".join(f"_v{i}" for i in range(len(names))) + ")"
+            rows = f"zip({columns})"
+        code = (
+            f"def _select({columns}{defaults}):\n"
+            f"    return [_i for _i, {row} in enumerate({rows}) if {body}]\n"
+        )
+        scope: dict[str, Any] = {f"_c{i}": c for i, c in enumerate(consts)}
+        exec(compile(code, f"<streamql columns {self!r}>", "exec"), scope)
+        func: Callable[..., list[int]] = scope["_select"]
+        return func
+
 
 def _lift(value: object) -> Expr:
     return value if isinstance(value, Expr) else Const(value)

@@ -32,9 +32,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
-from .expr import Compare, Const, Expr, Field, Logic, Method
+from .expr import Compare, Const, Expr, Field, Logic, Method, Not
 from .plan import Step
 
 __all__ = ["Options", "optimize", "for_aggregate", "reads_blocks", "DEFAULT", "NONE"]
@@ -178,25 +179,106 @@ def _condition(step: Step) -> Expr | None:
     return condition if isinstance(condition, Expr) else None
 
 
+# The type of each field of an Apache record (referer and agent: combined lines only).
+_FIELD_TYPES: dict[str, type] = {
+    **dict.fromkeys(("host", "ident", "user", "method", "request", "proto"), str),
+    **dict.fromkeys(("referer", "agent"), str),
+    "status": int,
+    "bytes": int,
+    "datetime": datetime,
+}
+
+
+def _safe(expr: Expr, present: frozenset[str]) -> bool:
+    """Tell whether ``expr`` cannot raise on any record with the ``present`` fields.
+
+    A record the pre-scan skips is one the ``where`` would drop; but if a
+    condition could raise on it (a missing field, ``<`` between a number and a
+    string), the plain plan would raise where the rewritten one would not. So
+    only conditions that cannot raise lend their texts to the pre-scan.
+    """
+
+    def kind(e: Expr) -> type | None:
+        return _FIELD_TYPES[e.name] if isinstance(e, Field) and e.name in present else None
+
+    if isinstance(expr, Field):
+        return expr.name in present
+    if isinstance(expr, Compare):
+        sides = (expr.left, expr.right)
+        if not all(isinstance(e, Const) or kind(e) is not None for e in sides):
+            return False
+        if expr.op in ("eq", "ne"):
+            return True
+        types = {type(e.value) if isinstance(e, Const) else kind(e) for e in sides}
+        return types in ({str}, {int}, {int, float}, {int, bool})
+    if isinstance(expr, Method):
+        subject, arg = kind(expr.subject), expr.args[0]
+        if expr.method == "isin":
+            return subject is not None
+        if subject is not str:
+            return False
+        if expr.method == "contains":
+            return isinstance(arg, str)
+        if expr.method == "matches":
+            return isinstance(arg.pattern, str)
+        options = arg if isinstance(arg, tuple) else (arg,)
+        return all(isinstance(o, str) for o in options)
+    if isinstance(expr, Logic):
+        return all(_safe(part, present) for part in expr.parts)
+    if isinstance(expr, Not):
+        return _safe(expr.part, present)
+    return isinstance(expr, Const)
+
+
+def _present(parse: Step) -> frozenset[str]:
+    """The fields every record of this parse_apache step has."""
+    combined = parse.args[:1] == ("combined",)
+    return frozenset(f for f in _FIELD_TYPES if combined or f not in ("referer", "agent"))
+
+
+def _safe_needles(conditions: Sequence[Expr], parse: Step) -> list[tuple[str, ...]]:
+    """The needle groups of the conditions, up to the first that might raise."""
+    present = _present(parse)
+    verbatim = _VERBATIM_COMBINED if parse.args[:1] == ("combined",) else _VERBATIM
+    groups: list[tuple[str, ...]] = []
+    for condition in conditions:
+        if not _safe(condition, present):
+            break
+        groups += _needles(condition, verbatim)
+    return groups
+
+
+def _needles_test(groups: list[tuple[str, ...]]) -> _Test | None:
+    """The raw-line test of a where's needle groups (None if it gives none)."""
+    if not groups:
+        return None
+    return _Needles(
+        all_of=tuple(g[0] for g in groups if len(g) == 1),
+        any_of=tuple(g for g in groups if len(g) > 1),
+    ).test
+
+
+def _search_for(test: _Test) -> tuple[str, ...]:
+    """What to search a block for: the longest text every wanted line holds, else one of a set."""
+    owner = test.owner
+    return (max(owner.all_of, key=len),) if owner.all_of else owner.any_of[0]
+
+
 def _prescan(steps: Sequence[Step]) -> tuple[Step, ...]:
     out = list(steps)
     for i, step in enumerate(out):
         if step.name != "parse_apache" or "prefilter" in dict(step.kwargs):
             continue
-        groups: list[tuple[str, ...]] = []
-        combined = step.args[:1] == ("combined",)
-        verbatim = _VERBATIM_COMBINED if combined else _VERBATIM
+        conditions = []
         for later in out[i + 1 :]:
             condition = _condition(later)
             if condition is None:
                 break
-            groups += _needles(condition, verbatim)
-        if not groups:
+            conditions.append(condition)
+        needles = _needles_test(_safe_needles(conditions, step))
+        if needles is None:
             continue
-        test = _Needles(
-            all_of=tuple(g[0] for g in groups if len(g) == 1),
-            any_of=tuple(g for g in groups if len(g) > 1),
-        )
+        test = needles.owner
         inner = step.render()[len(step.name) + 1 : -1]
         out[i] = dataclasses.replace(
             step,
@@ -248,9 +330,8 @@ def _blocks(steps: Sequence[Step]) -> tuple[Step, ...]:
             or not _line_source(out, i - 1)
         ):
             continue
-        needles = (test.owner.all_of and (max(test.owner.all_of, key=len),)) or test.owner.any_of[0]
         out[i - 1] = _as_blocks(out[i - 1])
-        out[i] = _block_parse(step, "blocks", needles=needles)
+        out[i] = _block_parse(step, "blocks", needles=_search_for(test))
     return tuple(out)
 
 
@@ -282,32 +363,32 @@ class Fold:
 
 
 def pushable_column(agg: Any) -> tuple[bool, str | None]:
-    """Tell whether ``agg`` can take a parsed field's column, and which field (None: a count)."""
+    """Tell whether ``agg`` folds a column of one field, and which (None: it only counts)."""
     from . import aggregates as a
-    from .apache import BLOCK_FIELDS
 
     if getattr(agg, "test", None) is not None:
         return False, None
     kind = type(agg)
     if kind is a.Count:
         return agg.field is None, None
-    if kind in (a.Min, a.Max) and agg.field is None and agg.key_field in BLOCK_FIELDS:
-        return True, agg.key_field
     if kind in (a.Min, a.Max) and agg.key_field is not None:
-        return False, None
+        # The item with the least/greatest key: the key's column, then that line's record.
+        ok = agg.field is None and isinstance(agg.key_field, str)
+        return ok, agg.key_field if ok else None
     if kind in (a.Sum, a.Min, a.Max, a.Mean, a.Distinct, a.CountBy, a.Collect, a.Quantiles):
-        return agg.field in BLOCK_FIELDS, agg.field
+        return isinstance(agg.field, str), agg.field
     return False, None
 
 
 def for_aggregate(steps: Sequence[Step], agg: Any, options: Options = DEFAULT) -> tuple[Any, Any]:
     """Return the plan and the fold that compute ``agg`` over ``steps``' items.
 
-    When the plan ends in ``parse_apache`` over the lines of files and ``agg``
-    reads one field of its records (``pushdown``), the parser computes the
-    aggregate itself from each block's column and yields its state, and the
-    fold merges the states; otherwise the plan is ``steps`` and the fold is
-    ``agg``. Either way the answer is ``fold.finish(state)``.
+    When the plan is ``parse_apache`` over the lines of files, then only
+    ``where`` steps with ``F`` expressions, and ``agg`` reads one field of the
+    records (``pushdown``), the parser computes the aggregate itself from each
+    block's columns (the ``where`` tested on them too) and yields its state,
+    and the fold merges the states; otherwise the plan is ``steps`` and the
+    fold is ``agg``. Either way the answer is ``fold.finish(state)``.
 
     >>> from streamql import Stream
     >>> from streamql.aggregates import Sum
@@ -315,23 +396,48 @@ def for_aggregate(steps: Sequence[Step], agg: Any, options: Options = DEFAULT) -
     >>> [s.render() for s in plan], fold
     (["lines('log', blocks=True)", "parse_apache(aggregate=Sum('bytes'))"], Fold(Sum('bytes')))
     """
-    if not options.pushdown or len(steps) < 2:
-        return tuple(steps), agg
-    parse = steps[-1]
+    from .blocks import COLUMN_FIELDS, COMBINED_COLUMN_FIELDS
+
+    unchanged = tuple(steps), agg
+    if not options.pushdown:
+        return unchanged
+    end = len(steps)
+    conditions: list[Expr] = []
+    while end > 0 and steps[end - 1].name == "where":
+        condition = _condition(steps[end - 1])
+        if condition is None:
+            return unchanged
+        conditions.insert(0, condition)
+        end -= 1
+    if end < 2:
+        return unchanged
+    parse = steps[end - 1]
     kwargs = dict(parse.kwargs)
     if (
         parse.name != "parse_apache"
         or parse.note
         or kwargs.get("errors", "skip") == "keep"
-        or not _line_source(steps, len(steps) - 2)
+        or not _line_source(steps, end - 2)
     ):
-        return tuple(steps), agg
+        return unchanged
     ok, column = pushable_column(agg)
-    if not ok:
-        return tuple(steps), agg
-    pushed = _block_parse(parse, "pushdown", agg=agg, column=column)
+    combined = parse.args[:1] == ("combined",)
+    allowed = COMBINED_COLUMN_FIELDS if combined else COLUMN_FIELDS
+    read = {column} if column is not None else set()
+    for condition in conditions:
+        read |= condition.fields()
+    if not ok or not read <= allowed:
+        return unchanged
+    where: Expr | None = None
+    extra: dict[str, Any] = {}
+    if conditions:
+        where = conditions[0] if len(conditions) == 1 else Logic("and", tuple(conditions))
+        # Texts the wanted lines hold: blocks where they are rare parse only those lines.
+        test = _needles_test(_safe_needles(conditions, parse))
+        if test is not None:
+            extra = {"prefilter": test, "needles": _search_for(test)}
+    pushed = _block_parse(parse, "pushdown", agg=agg, column=column, where=where, **extra)
     inner = parse.render()[len(parse.name) + 1 : -1]
-    pushed = dataclasses.replace(
-        pushed, shown=", ".join(filter(None, [inner, f"aggregate={agg!r}"]))
-    )
-    return (*steps[:-2], _as_blocks(steps[-2]), pushed), Fold(agg)
+    shown = [inner, f"aggregate={agg!r}"] + ([f"where={where!r}"] if where is not None else [])
+    pushed = dataclasses.replace(pushed, shown=", ".join(filter(None, shown)))
+    return (*steps[: end - 2], _as_blocks(steps[end - 2]), pushed), Fold(agg)
