@@ -339,6 +339,11 @@ class StreamBase(Generic[T]):
             f"ran in {self.last_run.seconds:.3f} s: {probes[-1].items:,} items out, "
             f"{total:,} rejected"
         )
+        read, of = self.last_run.bytes_read, self.last_run.bytes_total
+        if of:
+            lines.append(
+                f"read {read:,} of {of:,} bytes ({100 * read / of:.0f}%) of the files it names"
+            )
         return Explanation("\n".join(lines))
 
     # --------------------------------------------------------------- running

@@ -101,6 +101,9 @@ class RunContext:
         # Checks a later stage registers (until(event), until(timeout=)) that an
         # idle live source polls, so a quiet stream still ends on time.
         self.stops: list[Callable[[], bool]] = []
+        # Bytes of the files the run opens: their sizes, and how far each was read.
+        self.bytes_total = 0
+        self.bytes_read = 0
 
     def origin(self) -> tuple[str | None, int | None]:
         """Return (file, line number) of the item the source handed out last."""

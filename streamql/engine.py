@@ -32,11 +32,21 @@ class RunReport:
     first_reject: Any = None
     seconds: float = 0.0
     completed: bool = False
+    bytes_read: int = 0  # of the files the run opened (compressed bytes for archives)
+    bytes_total: int = 0  # the sizes of the files it named (or opened, for a lazy list)
+    plan: tuple[str, ...] = ()  # the steps as they ran, after the planner's rewrites
 
     def __str__(self) -> str:
         state = "completed" if self.completed else "stopped early"
         rejected = sum(self.rejected.values())
-        return f"{state} in {self.seconds:.3f} s, {rejected:,} rejected"
+        text = f"{state} in {self.seconds:.3f} s, {rejected:,} rejected"
+        if self.bytes_total:
+            text += f", read {_megabytes(self.bytes_read)} of {_megabytes(self.bytes_total)}"
+        return text
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB" if n >= 100_000 else f"{n:,} bytes"
 
 
 def _needs_origin(steps: Sequence[Step]) -> bool:
@@ -153,7 +163,9 @@ def running(
     ctx = ctx or RunContext()
     start = time.perf_counter()
     report.completed, report.rejected, report.first_reject = False, {}, None
-    top, stages = build(optimize(steps, options), ctx, probes)
+    plan = optimize(steps, options)
+    report.plan = tuple(step.render() for step in plan)
+    top, stages = build(plan, ctx, probes)
     try:
         with registered(steps, ctx):
             yield top
@@ -167,7 +179,10 @@ def running(
         report.rejected = dict(ctx.rejected)
         report.first_reject = ctx.first_reject
         report.seconds = time.perf_counter() - start
-        close_all(stages)
+        try:
+            close_all(stages)
+        finally:
+            report.bytes_read, report.bytes_total = ctx.bytes_read, ctx.bytes_total
     if warn:
         ctx.warn(stacklevel=stacklevel, hint="query .rejects to see them all")
 

@@ -18,7 +18,7 @@ import io
 import lzma
 import os
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from itertools import chain
 from pathlib import Path, PurePosixPath
 from types import GeneratorType
@@ -223,7 +223,7 @@ def open_files(
     decode_errors: str = "backslashreplace",
     errors: str = "raise",
     ctx: RunContext | None = None,
-) -> Iterator[io.TextIOWrapper]:
+) -> Generator[io.TextIOWrapper, None, None]:
     """Open each path in turn, yielding text files; each is closed when the next is asked for.
 
     Lazy; one file open at a time. A file that cannot be opened (missing,
@@ -243,7 +243,11 @@ def open_files(
     if policy == "keep":
         raise ValueError("open: errors must be 'raise' or 'skip'; a file has no line to keep")
 
-    def opener() -> Iterator[io.TextIOWrapper]:
+    listed = isinstance(paths, (list, tuple))
+    if ctx is not None and listed:  # all the files there are: the total is known up front
+        ctx.bytes_total += sum(_size(p) for p in paths)
+
+    def opener() -> Generator[io.TextIOWrapper, None, None]:
         own = ctx or RunContext()
         for path in paths:
             try:
@@ -254,14 +258,56 @@ def open_files(
                 name = os.fspath(path)
                 own.bad("skip", "open", type(exc).__name__, name, origin=(name, None))
                 continue
+            if not listed:
+                own.bytes_total += _size(path)
             try:
                 yield f
             finally:
+                own.bytes_read += _position(f)
                 f.close()
         if ctx is None:
             own.warn()
 
     return opener()
+
+
+class Closing:
+    """An iterator that closes what it reads from when the run closes it.
+
+    Iterating it iterates ``it`` itself, at C speed; ``close()`` closes the
+    source (the generator of open files), so an early stop releases the file
+    at once and counts the bytes read.
+    """
+
+    __slots__ = ("_close", "_it")
+
+    def __init__(self, it: Iterator[Any], close: Callable[[], Any]) -> None:
+        self._it, self._close = it, close
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._it
+
+    def __next__(self) -> Any:
+        return next(self._it)
+
+    def close(self) -> None:
+        self._close()
+
+
+def _size(path: str | os.PathLike[str]) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0  # a missing file: opening it says why
+
+
+def _position(f: Any) -> int:
+    """How many bytes of an open file have been read from disk (compressed bytes for archives)."""
+    raw = getattr(f, "_raw_under", None) or getattr(getattr(f, "buffer", None), "raw", None)
+    try:
+        return int(raw.tell()) if raw is not None else 0
+    except (OSError, ValueError):
+        return 0
 
 
 def _batches(files: Iterable[Any], cursor: LineCursor | None) -> Iterator[Iterator[Any]]:
@@ -404,8 +450,8 @@ def lines(
     ['GET /\\n', 'GET /x\\n']
     """
     found = expand_paths(paths)
-    opened = open_files(found, encoding=encoding, decode_errors=decode_errors)
-    return cat(opened, blocks=blocks, ctx=ctx)
+    opened = open_files(found, encoding=encoding, decode_errors=decode_errors, ctx=ctx)
+    return Closing(cat(opened, blocks=blocks, ctx=ctx), opened.close)
 
 
 def items(iterable: Iterable[Any], *, ctx: RunContext | None = None) -> Iterator[Any]:

@@ -19,7 +19,7 @@ import itertools
 import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,13 +116,14 @@ def _part_lines(
     )
     text.path, text.compression = part.path, None  # type: ignore[attr-defined]
 
-    def opened() -> Iterator[Any]:
+    def opened() -> Generator[Any, None, None]:
         try:
             yield text
         finally:
             text.close()
 
-    lines = files.cat(opened(), blocks=blocks, ctx=ctx)
+    source = opened()
+    lines = files.Closing(files.cat(source, blocks=blocks, ctx=ctx), source.close)
     ctx.cursor = _OffsetCursor(ctx.cursor, part.path, part.start)
     return lines
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -342,3 +343,19 @@ def test_real_logs_give_the_same_answers_either_way(name: str) -> None:
         )
         planned, plain = both(narrowed, lambda q: q.list())
         assert planned == plain
+
+
+def test_explain_analyze_says_how_much_of_the_files_was_read(tmp_path: Path) -> None:
+    line = '1.2.3.4 - - [24/Feb/2008:00:08:59 -0600] "GET / HTTP/1.1" 404 1\n'
+    path = tmp_path / "log"
+    path.write_text(line * 100_000)  # 6.5 MB: several blocks
+    report = Stream.lines(path).parse_apache().where(status=404).take(3).explain(analyze=True)
+    read, total = map(int, re.findall(r"[\d,]+", report.splitlines()[-1].replace(",", ""))[:2])
+    assert total == path.stat().st_size and 0 < read < total // 2
+    log = Stream.lines(path).parse_apache()
+    assert log.count() == 100_000
+    assert log.last_run.plan == (
+        f"lines({path!r}, blocks=True)",
+        "parse_apache(aggregate=Count())",
+    )
+    assert str(log.last_run).endswith("read 6.4 MB of 6.4 MB")

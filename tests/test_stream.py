@@ -321,8 +321,9 @@ def test_explain_analyze_counts_each_step_and_closes_everything(tmp_path: Any) -
     outs = [int(re.search(r"([\d,]+) out", r).group(1).replace(",", "")) for r in rows]  # type: ignore[union-attr]
     assert outs == [4, 3, 2, 2]
     assert "1 rejected" in rows[1]
-    assert report.splitlines()[-1].startswith("ran in ")
-    assert report.splitlines()[-1].endswith("2 items out, 1 rejected")
+    assert report.splitlines()[-2].startswith("ran in ")
+    assert report.splitlines()[-2].endswith("2 items out, 1 rejected")
+    assert report.splitlines()[-1] == "read 13 of 13 bytes (100%) of the files it names"
     assert s.last_run.completed and s.last_run.rejected == {"field": 1}
     with pytest.warns(RejectedLinesWarning):
         assert s.sum() == 3  # the plan is unchanged by analysing it
