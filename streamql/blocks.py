@@ -65,24 +65,37 @@ BLOCK_CHARS = 1 << 20
 class BlockCursor:
     """Where a block source is: a file, the lines before the block, the line within it.
 
-    The consumer of the blocks sets ``within`` (1-based) while it works on a line.
+    The source sets ``path``, ``base`` (lines before the block) and ``lines``
+    (the block's line count, which its consumer needs too) for each block. The
+    consumer says where it is in the block: ``within`` (a 1-based line), or
+    ``offset`` (a character offset, turned into a line only if asked).
     """
 
-    __slots__ = ("base", "path", "within")
+    __slots__ = ("base", "block", "lines", "offset", "path", "within")
 
     def __init__(self) -> None:
         self.path: str | None = None
-        self.base = 0
-        self.within = 0
+        self.base = self.lines = self.within = 0
+        self.block = ""
+        self.offset = -1
+
+    def at(self, block: str, base: int) -> None:
+        """Move to a new block that follows ``base`` lines of its file."""
+        self.block, self.base, self.within, self.offset = block, base, 0, -1
+        self.lines = block.count("\n") + (not block.endswith("\n"))
 
     def position(self) -> tuple[str | None, int | None]:
+        if self.offset >= 0:
+            self.within = self.block.count("\n", 0, self.offset) + 1
+            self.offset = -1
         return self.path, (self.base + self.within) or None
 
 
 def _file_blocks(f: Any, cursor: BlockCursor) -> Iterator[str]:
     """Yield the text of one open file as blocks of whole lines (the last may lack its newline)."""
     path = getattr(f, "path", None) or getattr(f, "name", None)
-    cursor.path, cursor.base, cursor.within = (None if path is None else str(path)), 0, 0
+    cursor.path = None if path is None else str(path)
+    cursor.at("", 0)
     read = f.read
     carry: list[str] = []
     done = 0  # lines in the blocks handed out
@@ -94,14 +107,16 @@ def _file_blocks(f: Any, cursor: BlockCursor) -> Iterator[str]:
                 raise
             good, cause = files._salvage(f, done)  # the lines up to the damage, one by one
             if good:
-                cursor.base, cursor.within = done, 0
-                yield "".join(good)
+                block = "".join(good)
+                cursor.at(block, done)
+                yield block
                 done += len(good)
             raise CorruptFileError(str(path), done, cause or exc) from exc
         if not chunk:
             if carry:
-                cursor.base, cursor.within = done, 0
-                yield "".join(carry)
+                block = "".join(carry)
+                cursor.at(block, done)
+                yield block
             return
         cut = chunk.rfind("\n") + 1
         if not cut:  # a line longer than a block: keep reading
@@ -112,9 +127,9 @@ def _file_blocks(f: Any, cursor: BlockCursor) -> Iterator[str]:
         else:
             block = chunk if cut == len(chunk) else chunk[:cut]
         carry = [chunk[cut:]] if cut < len(chunk) else []
-        cursor.base, cursor.within = done, 0
+        cursor.at(block, done)
         yield block
-        done += block.count("\n")
+        done += cursor.lines
 
 
 def blocks(files: Iterable[Any], *, ctx: RunContext | None = None) -> Iterator[str]:
@@ -150,12 +165,9 @@ def block_lines(block: str) -> list[str]:
     return out
 
 
-def _count_lines(block: str) -> int:
-    return block.count("\n") + (not block.endswith("\n"))
-
-
 def _numbered(lines: Iterable[str], cursor: BlockCursor) -> Iterator[str]:
     """Pass lines on, keeping the cursor at each one (the line numbers of rejects)."""
+    cursor.offset = -1
     for n, line in enumerate(lines, 1):
         cursor.within = n
         yield line
@@ -164,7 +176,6 @@ def _numbered(lines: Iterable[str], cursor: BlockCursor) -> Iterator[str]:
 def _candidates(block: str, find: re.Pattern[str], cursor: BlockCursor) -> Iterator[str]:
     """Yield the lines of a block that hold a match of ``find``, each once, in order."""
     search = find.search
-    lineno, counted = 1, 0  # line number of the text at offset ``counted``
     pos = 0
     while True:
         hit = search(block, pos)
@@ -173,9 +184,7 @@ def _candidates(block: str, find: re.Pattern[str], cursor: BlockCursor) -> Itera
         start = block.rfind("\n", 0, hit.start()) + 1
         end = block.find("\n", hit.end())
         end = len(block) if end < 0 else end + 1
-        lineno += block.count("\n", counted, start)
-        counted = start
-        cursor.within = lineno
+        cursor.offset = start  # its line number is counted only if asked for
         yield block[start:end]
         pos = end
 
@@ -283,15 +292,15 @@ def parse_blocks_step(*args: Any, **kwargs: Any) -> Iterator[Any]:
 def _renumbered(blocks: Iterable[str], cursor: BlockCursor) -> Iterator[str]:
     done = 0
     for block in blocks:
-        cursor.base, cursor.within = done, 0
+        cursor.at(block, done)
         yield block
-        done += block.count("\n")
+        done += cursor.lines
 
 
-def _valid(block: str, fmt: str) -> bool:
-    """Tell whether every line of the block is a good log line, with one regex call."""
+def _valid(block: str, lines: int, fmt: str) -> bool:
+    """Tell whether every one of the block's ``lines`` is a good log line, with one regex call."""
     pattern = block_pattern(fmt, "\\" in block)
-    return pattern.subn("", block)[1] == _count_lines(block)
+    return pattern.subn("", block)[1] == lines
 
 
 def _records(
@@ -305,7 +314,7 @@ def _records(
     own: bool,
 ) -> Iterator[Any]:
     for block in blocks:
-        if find is not None and _valid(block, fmt):
+        if find is not None and _valid(block, cursor.lines, fmt):
             lines: Iterator[str] = _candidates(block, find, cursor)
         else:
             lines = _numbered(block_lines(block), cursor)
@@ -350,8 +359,8 @@ def _aggregate(
     add = agg.add
     for block in blocks:
         pattern = block_pattern(fmt, "\\" in block, captured)
-        expected = _count_lines(block)
-        if sparse is not None and sparse.few(block, expected) and _valid(block, fmt):
+        expected = cursor.lines
+        if sparse is not None and sparse.few(block, expected) and _valid(block, expected, fmt):
             lines = _candidates(block, sparse.find, cursor)
             for item in _parse(lines, fmt, errors, ctx, None, sparse.prefilter):
                 if test is None or test(item):
@@ -379,7 +388,7 @@ def _aggregate(
 
                     def record(i: int, block: str = block, rows: list[int] | None = rows) -> Any:
                         n = i if rows is None else rows[i]
-                        cursor.within = n + 1
+                        cursor.within, cursor.offset = n + 1, -1
                         line = block_lines(block)[n]
                         return next(_parse(iter((line,)), fmt, "raise", ctx, None))
 
