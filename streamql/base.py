@@ -246,6 +246,17 @@ class StreamBase(Generic[T]):
         )
         return cast("Stream[T]", self._of(self._steps, settings))
 
+    def parallel(self, workers: int | None = None) -> Stream[T]:
+        """Return this query set to run its terminals in ``workers`` processes (default: every core).
+
+        Short for ``.using("processes", workers=workers)``.
+
+        >>> from streamql import Stream
+        >>> Stream.lines("log").parallel(4)
+        Stream.lines('log').using(engine='processes', workers=4)
+        """
+        return self.using("processes", workers=workers)
+
     def _plan(self) -> tuple[Step, ...]:
         """The steps a run executes: the plan, its source replaced by a pending replay."""
         replay = _replays.pop(id(self._steps[0]), None)
