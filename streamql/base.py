@@ -247,7 +247,7 @@ class StreamBase(Generic[T]):
         return cast("Stream[T]", self._of(self._steps, settings))
 
     def parallel(self, workers: int | None = None) -> Stream[T]:
-        """Return this query set to run its terminals in ``workers`` processes (default: every core).
+        """Return this query set to run its terminals in ``workers`` processes (default: all cores).
 
         Short for ``.using("processes", workers=workers)``.
 
@@ -372,19 +372,20 @@ class StreamBase(Generic[T]):
 
         steps = self._plan()
         options = self._settings.options
-        if progress.wanted(steps):  # on in notebooks, or as show_progress() set it
-            steps = progress.with_progress(steps)
-        elif agg is not None:
-            target = agg()
+        target = fold = agg() if agg is not None else None
+        if target is not None:
             steps, fold = for_aggregate(steps, target, options)
-            if fold is not target:
-                with running(steps, self.last_run, options=options) as it:
-                    state = fold.start()
-                    for part in it:
-                        state = fold.add(state, part)
-                if state is EMPTY:  # min/max of nothing: the terminal says what that means
-                    return consume(iter(()))
-                return cast(U, fold.finish(state))
+        if progress.wanted(steps):  # on in notebooks, or as show_progress() set it
+            # A pushed-down plan yields one state per block: move the bar at each.
+            steps = progress.with_progress(steps, every=1 if fold is not target else None)
+        if fold is not None and fold is not target:
+            with running(steps, self.last_run, options=options) as it:
+                state = fold.start()
+                for latest in it:
+                    state = fold.add(state, latest)
+            if state is EMPTY:  # min/max of nothing: the terminal says what that means
+                return consume(iter(()))
+            return cast(U, fold.finish(state))
         with running(steps, self.last_run, options=options) as it:
             return consume(it)
 

@@ -27,8 +27,8 @@ reject counts are the ones the plain plan gives; the property tests in
 >>> from streamql.context import RunContext
 >>> from streamql.aggregates import Sum
 >>> ctx = RunContext()
->>> list(parse_apache_blocks(blocks([text], ctx=ctx), ctx=ctx, agg=Sum("bytes")))
-[15]
+>>> list(parse_apache_blocks(blocks([text], ctx=ctx), ctx=ctx, agg=Sum("bytes")))[-1]
+15
 >>> ctx.rejected, ctx.first_reject["lineno"]
 (Counter({'parse_apache': 1}), 2)
 """
@@ -254,7 +254,8 @@ def parse_apache_blocks(
     ``prefilter``; if ``needles`` is given, only lines holding one of those
     texts can pass it, and only they are built into records. With ``agg`` (an
     aggregate whose ``add_values`` takes the ``column`` field's values, or
-    the count when ``column`` is None), yields one item: the aggregate's state
+    the count when ``column`` is None), yields the aggregate's running state
+    after each block and once more at the end: the last is the state
     over every record that passes ``where`` (an ``F`` expression, tested on the
     block's columns). Rejects are those of ``parse_apache``, line for line.
 
@@ -365,10 +366,12 @@ def _aggregate(
             for item in _parse(lines, fmt, errors, ctx, None, sparse.prefilter):
                 if test is None or test(item):
                     state = add(state, item)
+            yield state
             continue
         if not captured:  # a count of every line
             if pattern.subn("", block)[1] == expected:
                 state = agg.add_values(state, range(expected))
+                yield state
                 continue
         else:
             found = pattern.findall(block)
@@ -393,10 +396,12 @@ def _aggregate(
                         return next(_parse(iter((line,)), fmt, "raise", ctx, None))
 
                     state = agg.add_values(state, values, record)
+                    yield state
                     continue
         for item in _parse(_numbered(block_lines(block), cursor), fmt, errors, ctx, None):
             if test is None or test(item):
                 state = add(state, item)
+        yield state
     if own and errors == "skip":
         ctx.warn()
-    yield state
+    yield state  # the answer so far after each block (a progress bar sees it move), and at the end

@@ -351,12 +351,15 @@ def optimize(steps: Sequence[Step], options: Options = DEFAULT) -> tuple[Step, .
 
 
 class Fold:
-    """Folds the aggregate states that a pushed-down plan yields (one per run or part)."""
+    """Takes what a pushed-down plan yields: its running aggregate state; the last one counts."""
 
     def __init__(self, agg: Any) -> None:
         self.agg = agg
         self.start, self.merge, self.finish = agg.start, agg.merge, agg.finish
-        self.add = agg.merge
+
+    @staticmethod
+    def add(state: Any, latest: Any) -> Any:
+        return latest
 
     def __repr__(self) -> str:
         return f"Fold({self.agg!r})"

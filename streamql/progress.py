@@ -94,11 +94,13 @@ def _watch(meter: Meter, opened: Iterator[Any]) -> Iterator[Any]:
             close()
 
 
-def _metered_lines(meters: Meters, *paths: Any, ctx: RunContext, **kwargs: Any) -> Iterator[str]:
+def _metered_lines(
+    meters: Meters, *paths: Any, ctx: RunContext, blocks: bool = False, **kwargs: Any
+) -> Iterator[str]:
     found = files.expand_paths(paths)
     meter = meters.of(ctx)
     meter.total = sum(_size(p) for p in found)
-    return files.cat(_watch(meter, files.open_files(found, **kwargs)), ctx=ctx)
+    return files.cat(_watch(meter, files.open_files(found, **kwargs)), blocks=blocks, ctx=ctx)
 
 
 def _metered_open(meters: Meters, paths: Iterable[Any], *, ctx: RunContext, **kwargs: Any) -> Any:
@@ -116,6 +118,7 @@ def _bar(
     meters: Meters,
     desc: str | None,
     file: TextIO | None,
+    every: int,
     items: Iterable[Any],
     *,
     ctx: RunContext,
@@ -136,7 +139,7 @@ def _bar(
                 for item in items:
                     yield item
                     n += 1
-                    if n == EVERY:
+                    if n == every:
                         bar.update(n)
                         n = 0
                 bar.update(n)
@@ -145,7 +148,7 @@ def _bar(
             for item in items:
                 yield item
                 n += 1
-                if n == EVERY:
+                if n == every:
                     n = 0
                     if bar.total != meter.total:
                         bar.total = meter.total
@@ -160,7 +163,10 @@ def _bar(
 
 
 def with_progress(
-    steps: tuple[Step, ...], desc: str | None = None, file: TextIO | None = None
+    steps: tuple[Step, ...],
+    desc: str | None = None,
+    file: TextIO | None = None,
+    every: int | None = None,
 ) -> tuple[Step, ...]:
     """Return the plan with a progress bar: its file-opening step metered, a bar step at the end.
 
@@ -191,7 +197,8 @@ def with_progress(
     shown = ", ".join(
         ([repr(desc)] if desc is not None else []) + (["file=..."] if file is not None else [])
     )
-    bar = Step("progress", _bar, (meters, desc, file), uses_ctx=True, pure=False, shown=shown)
+    args = (meters, desc, file, every or EVERY)
+    bar = Step("progress", _bar, args, uses_ctx=True, pure=False, shown=shown)
     return (*out, bar)
 
 

@@ -359,3 +359,22 @@ def test_explain_analyze_says_how_much_of_the_files_was_read(tmp_path: Path) -> 
         "parse_apache(aggregate=Count())",
     )
     assert str(log.last_run).endswith("read 6.4 MB of 6.4 MB")
+
+
+def test_a_progress_bar_moves_block_by_block_when_pushed_down(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("tqdm")
+    from streamql import show_progress
+
+    line = '1.2.3.4 - - [24/Feb/2008:00:08:59 -0600] "GET / HTTP/1.1" 404 2\n'
+    path = tmp_path / "log"
+    path.write_text(line * 50_000)  # 3.2 MB: 4 blocks
+    log = Stream.lines(path).parse_apache()
+    show_progress(True)
+    try:
+        assert log.sum("bytes") == 100_000
+    finally:
+        show_progress(None)
+    assert log.last_run.plan[1:] == ("parse_apache(aggregate=Sum('bytes'))", "progress()")
+    assert "100%" in capsys.readouterr().err
