@@ -181,6 +181,7 @@ class Sum(Aggregate):
 
 class _Extreme(Aggregate):
     better: Callable[[Any, Any], bool]
+    empty: Any = None  # the answer when there was no item (terminals set EMPTY to tell)
 
     def __init__(
         self,
@@ -222,7 +223,7 @@ class _Extreme(Aggregate):
         return a if b is _EMPTY else self.step(a, b)
 
     def finish(self, state: Any) -> Any:
-        return None if state is _EMPTY else state
+        return self.empty if state is _EMPTY else state
 
 
 class Min(_Extreme):

@@ -467,11 +467,15 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
     ) -> Any:
         if (engine or self._settings.engine) not in ("processes", "dask"):
             return self._answer(engine, consume, agg)
-        found = self._answer(
-            engine, consume, lambda: aggregates.Many({"value": agg(), "n": aggregates.Count()})
-        )
-        if found["n"]:
-            return found["value"]
+
+        def telling() -> aggregates.Aggregate:  # an empty stream's answer is EMPTY, not None
+            extreme = agg()
+            extreme.empty = aggregates.EMPTY  # type: ignore[attr-defined]
+            return extreme
+
+        found = self._answer(engine, consume, telling)
+        if found is not aggregates.EMPTY:
+            return found
         if default is MISSING:
             raise StreamError(
                 f"{stage}: the stream is empty\n\nPass default= to get a value instead."
