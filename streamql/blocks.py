@@ -206,34 +206,27 @@ class _Requests(dict[str, tuple[str, str, str]]):
         return parts
 
 
-def _columns(
-    found: list[Any], captured: tuple[str, ...], fields: list[str], requests: _Requests
-) -> dict[str, Any]:
-    """Turn a block's ``findall`` result into a column per field, as the records hold them."""
-    raw: dict[str, Any]
+def _raw_columns(found: list[Any], captured: tuple[str, ...]) -> dict[str, Any]:
+    """Turn a block's ``findall`` result into a column of raw text per captured field."""
     if len(captured) == 1:
-        raw = {captured[0]: found}  # findall gives strings, not 1-tuples
-    else:
-        raw = dict(zip(captured, zip(*found, strict=True), strict=True))
-    columns: dict[str, Any] = {}
-    split: list[tuple[str, str, str]] | None = None
-    for name in fields:
-        if name in _FROM_REQUEST:
-            if split is None:
-                split = list(map(requests.__getitem__, raw["req"]))
-            columns[name] = list(map(itemgetter(_FROM_REQUEST[name]), split))
-        elif name == "status":
-            columns[name] = list(map(int, raw[name]))
-        elif name == "bytes":
-            values = raw[name]
-            columns[name] = (
-                [0 if x == "-" else int(x) for x in values]
-                if "-" in values
-                else list(map(int, values))
-            )
-        else:
-            columns[name] = raw[name]
-    return columns
+        return {captured[0]: found}  # findall gives strings, not 1-tuples
+    return {name: list(map(itemgetter(i), found)) for i, name in enumerate(captured)}
+
+
+def _column(
+    name: str, raw: dict[str, Any], requests: _Requests, rows: list[int] | None = None
+) -> list[Any]:
+    """The field's values as the records hold them: for every row, or for ``rows`` only."""
+    text = raw["req" if name in _FROM_REQUEST else name]
+    if rows is not None:
+        text = list(map(text.__getitem__, rows))
+    if name in _FROM_REQUEST:
+        return list(map(itemgetter(_FROM_REQUEST[name]), map(requests.__getitem__, text)))
+    if name == "status":
+        return list(map(int, text))
+    if name == "bytes":
+        return [0 if x == "-" else int(x) for x in text] if "-" in text else list(map(int, text))
+    return list(text)
 
 
 def parse_apache_blocks(
@@ -329,12 +322,21 @@ class _Sparse:
 
     # Below one hit in this many lines, parsing the hits beats building columns.
     RATIO = 6
+    # After a block with many, the next ones are not counted (counting costs a pass).
+    TRUST = 8
 
     def __init__(self, needles: tuple[str, ...], find: re.Pattern[str], prefilter: Any) -> None:
         self.needles, self.find, self.prefilter = needles, find, prefilter
+        self.skip = 0
 
     def few(self, block: str, lines: int) -> bool:
-        return sum(map(block.count, self.needles)) * self.RATIO < lines
+        if self.skip:
+            self.skip -= 1
+            return False
+        if sum(map(block.count, self.needles)) * self.RATIO < lines:
+            return True
+        self.skip = self.TRUST
+        return False
 
 
 def _aggregate(
@@ -350,7 +352,7 @@ def _aggregate(
     own: bool,
 ) -> Iterator[Any]:
     tested = sorted(where.fields()) if where is not None else []
-    fields = list(dict.fromkeys([*tested, *([column] if column else [])]))
+    fields = [*tested, *([column] if column else [])]
     wanted = {"req" if f in _FROM_REQUEST else f for f in fields}
     captured = tuple(f for f in BLOCK_FIELDS if f in wanted)
     select = where.compile_columns(tuple(tested)) if where is not None else None
@@ -376,18 +378,21 @@ def _aggregate(
         else:
             found = pattern.findall(block)
             if len(found) == expected:
+                raw = _raw_columns(found, captured)
                 try:
-                    columns = _columns(found, captured, fields, requests)
-                    rows = None if select is None else select(*[columns[f] for f in tested])
+                    columns = {f: _column(f, raw, requests) for f in tested}
+                    rows = None if select is None else select(*columns.values())
                 except Exception:
                     pass  # the line-by-line parse below raises it, at its line
                 else:
                     if column is None:
                         values: Any = range(expected) if rows is None else rows
-                    elif rows is None:
+                    elif column in columns:
                         values = columns[column]
-                    else:
-                        values = list(map(columns[column].__getitem__, rows))
+                        if rows is not None:
+                            values = list(map(values.__getitem__, rows))
+                    else:  # built for the rows that passed only
+                        values = _column(column, raw, requests, rows)
 
                     def record(i: int, block: str = block, rows: list[int] | None = rows) -> Any:
                         n = i if rows is None else rows[i]
