@@ -19,8 +19,10 @@ read mid-stream: ``agg.finish(state)`` does not change the state.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import heapq
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -108,6 +110,23 @@ class Aggregate:
             return state
         return self.step(state, item if self.get is None else self.get(item))
 
+    def add_all(self, state: Any, items: Iterable[Any]) -> Any:
+        """Fold every item in, as ``add`` would one by one, in a C loop where the kind allows.
+
+        >>> Sum("b").add_all(0, [{"b": 2}, {"b": 3}]), Count().add_all(1, iter("ab"))
+        (5, 3)
+        """
+        if self.test is not None:
+            items = filter(self.test, items)
+        return self.fold(state, items if self.get is None else map(self.get, items))
+
+    def fold(self, state: Any, values: Iterable[Any]) -> Any:
+        """Fold field values in (``where`` and field already applied), as ``step`` would."""
+        step = self.step
+        for value in values:
+            state = step(state, value)
+        return state
+
     def add_values(
         self, state: Any, values: Any, record: Callable[[int], Any] | None = None
     ) -> Any:
@@ -153,6 +172,11 @@ class Count(Aggregate):
     def add_values(self, state: int, values: Any, record: Any = None) -> int:
         return state + len(values)
 
+    def fold(self, state: int, values: Iterable[Any]) -> int:
+        counter = itertools.count()
+        collections.deque(zip(values, counter, strict=False), maxlen=0)  # consumed at C speed
+        return state + next(counter)
+
     def merge(self, a: int, b: int) -> int:
         return a + b
 
@@ -174,6 +198,8 @@ class Sum(Aggregate):
 
     def add_values(self, state: Any, values: Any, record: Any = None) -> Any:
         return sum(values, state)
+
+    fold = add_values
 
     def merge(self, a: Any, b: Any) -> Any:
         return a + b
@@ -299,6 +325,8 @@ class Distinct(Aggregate):
         state.update(values)
         return state
 
+    fold = add_values
+
     def merge(self, a: set[Any], b: set[Any]) -> set[Any]:
         return a | b
 
@@ -325,6 +353,8 @@ class CountBy(Aggregate):
     def add_values(self, state: Counter[Any], values: Any, record: Any = None) -> Counter[Any]:
         state.update(values)
         return state
+
+    fold = add_values
 
     def merge(self, a: Counter[Any], b: Counter[Any]) -> Counter[Any]:
         out = Counter(a)
@@ -403,6 +433,8 @@ class Collect(Aggregate):
     def add_values(self, state: list[Any], values: Any, record: Any = None) -> list[Any]:
         state.extend(values)
         return state
+
+    fold = add_values
 
     def merge(self, a: list[Any], b: list[Any]) -> list[Any]:
         return a + b
@@ -541,6 +573,12 @@ class Many(Aggregate):
     def add(self, state: dict[str, Any], item: Any) -> dict[str, Any]:
         for name, agg in self.aggs.items():
             state[name] = agg.add(state[name], item)
+        return state
+
+    def add_all(self, state: dict[str, Any], items: Iterable[Any]) -> dict[str, Any]:
+        add = self.add
+        for item in items:
+            state = add(state, item)
         return state
 
     def merge(self, a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
@@ -798,9 +836,5 @@ def run(aggs: Mapping[str, Aggregate] | Aggregate, items: Iterable[Any]) -> Any:
     """
     if isinstance(aggs, Aggregate):
         _check(aggs)
-        state = aggs.start()
-        add = aggs.add
-        for item in items:
-            state = add(state, item)
-        return aggs.finish(state)
+        return aggs.finish(aggs.add_all(aggs.start(), items))
     return finish_all(aggs, run_partial(aggs, items))

@@ -380,9 +380,7 @@ class StreamBase(Generic[T]):
             steps = progress.with_progress(steps, every=1 if fold is not target else None)
         if fold is not None and fold is not target:
             with running(steps, self.last_run, options=options) as it:
-                state = fold.start()
-                for latest in it:
-                    state = fold.add(state, latest)
+                state = fold.add_all(fold.start(), it)
             if state is EMPTY:  # min/max of nothing: the terminal says what that means
                 return consume(iter(()))
             return cast(U, fold.finish(state))

@@ -29,9 +29,10 @@ Passes:
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -360,6 +361,11 @@ class Fold:
     @staticmethod
     def add(state: Any, latest: Any) -> Any:
         return latest
+
+    @staticmethod
+    def add_all(state: Any, items: Iterable[Any]) -> Any:
+        last = collections.deque(items, maxlen=1)  # the last one is the answer
+        return last[0] if last else state
 
     def __repr__(self) -> str:
         return f"Fold({self.agg!r})"

@@ -107,7 +107,7 @@ def _part_lines(
     """The lines (or blocks) of one part, with origins counted from the start of its file."""
     if part.stop is None:
         return files.lines(part.path, ctx=ctx, blocks=blocks, **options)
-    buffered = io.BufferedReader(_Window(part.path, part.start, part.stop))
+    buffered = io.BufferedReader(_Window(part.path, part.start, part.stop), buffer_size=1 << 18)
     encoding = options.get("encoding", "utf-8")
     if part.start == 0 and encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
         encoding = "utf-8-sig"  # a BOM can only stand at the start of the file
@@ -213,10 +213,7 @@ def run_part(
     ctx = RunContext()
     steps, fold = for_aggregate((step, *rest), agg, plan_options)
     with running(steps, RunReport(), ctx=ctx, warn=False, options=plan_options) as it:
-        state = fold.start()
-        add = fold.add
-        for item in it:
-            state = add(state, item)
+        state = fold.add_all(fold.start(), it)
     return state, ctx.rejected, ctx.first_reject, ctx.skipped
 
 
