@@ -10,14 +10,15 @@ a block with one regular-expression call and then:
 
 - with ``needles`` (texts a wanted line must hold, from a ``where``), builds
   records only for the lines that hold one of them;
-- with ``agg`` (the query's aggregate of a field), folds the field's column of
-  the block into the aggregate in C, and yields only the aggregate's state.
+- with ``agg`` (the query's aggregate of a field, after any ``where`` on
+  fields), folds the field's column of the block into the aggregate in C, and
+  yields only the aggregate's running state, once per block.
 
 A block that holds any line the fast check refuses (a bad line, or a rare good
 one it does not know) is parsed line by line like ``parse_apache`` does, with
 the same rejects, reasons, files and line numbers. So the answers and the
 reject counts are the ones the plain plan gives; the property tests in
-``tests/test_optimize.py`` compare the two on generated logs.
+``tests/test_blocks.py`` compare the two on generated logs.
 
 >>> import io
 >>> text = io.StringIO(

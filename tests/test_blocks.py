@@ -57,6 +57,9 @@ requests = st.sampled_from(
         "GET /back\\\\slash HTTP/1.1",
         "\\x16\\x03\\x01",
         "GET /x\u2028y HTTP/1.1",
+        "GET /\u00e9t\u00e9 HTTP/1.1",  # not ASCII: undecodable when the file is Latin-1
+        "GET /a\rb HTTP/1.1",  # a lone CR ends a line when read (universal newlines)
+        " 404 12 ",  # a request that looks like a status
     ]
 )
 tails = st.sampled_from(
@@ -83,6 +86,7 @@ layouts = st.fixed_dictionaries(
         "last_newline": st.booleans(),
         "bom": st.booleans(),
         "gzip": st.booleans(),
+        "latin1": st.booleans(),  # bytes that are not UTF-8: read as \xNN escapes
         "block": st.sampled_from([1, 7, 64, 200, 1 << 20]),
     }
 )
@@ -100,7 +104,8 @@ def write_log(directory: Path, lines: list[str], layout: dict[str, Any]) -> Path
     text = layout["newline"].join(lines)
     if lines and layout["last_newline"]:
         text += layout["newline"]
-    data = ("\ufeff" if layout["bom"] else "").encode() + text.encode("utf-8")
+    encoding = "latin-1" if layout["latin1"] else "utf-8"
+    data = ("\ufeff" if layout["bom"] else "").encode() + text.encode(encoding, "replace")
     path = directory / f"log{len(os.listdir(directory))}"
     if layout["gzip"]:
         data = gzip.compress(data)
@@ -378,3 +383,37 @@ def test_a_progress_bar_moves_block_by_block_when_pushed_down(
         show_progress(None)
     assert log.last_run.plan[1:] == ("parse_apache(aggregate=Sum('bytes'))", "progress()")
     assert "100%" in capsys.readouterr().err
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(logs, st.sampled_from(AGGREGATES[:8]), st.sampled_from([*CONDITIONS[:6], None]))
+def test_processes_engine_gives_the_pushed_down_answer(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    lines: list[str],
+    terminal: Any,
+    condition: Any,
+) -> None:
+    """Parts cut mid-file, blocks cut small: the processes engine agrees with the plain plan."""
+    from streamql import parallel
+
+    monkeypatch.setattr(parallel, "MIN_PART_BYTES", 200)
+    monkeypatch.setattr(blocks, "BLOCK_CHARS", 150)
+    path = write_log(
+        tmp_path,
+        lines * 5,
+        {
+            "newline": "\n",
+            "last_newline": True,
+            "bom": False,
+            "gzip": False,
+            "latin1": False,
+            "block": 150,
+        },
+    )
+    query = Stream.lines(path).parse_apache()
+    if condition is not None:
+        query = query.where(**condition) if isinstance(condition, dict) else query.where(condition)
+    parallel_query = query.using("processes", workers=2)
+    planned = outcome(lambda: terminal(parallel_query))
+    assert (planned, parallel_query.last_run.rejected) == both(query, terminal)[1]
