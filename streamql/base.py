@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from . import files
+from . import aggregates, files
 from .aggregates import EMPTY
 from .context import Reject, RunContext
 from .engine import RunReport, StepStats, execute, running
@@ -287,7 +287,7 @@ class StreamBase(Generic[T]):
             "Ask what you mean: s.count() > 0, or s.first(default=None) is not None."
         )
 
-    def explain(self, analyze: bool = False) -> Explanation:
+    def explain(self, analyze: bool = False, *, aggregate: Any = None) -> Explanation:
         """Describe the plan step by step; with ``analyze=True``, run it and say what each did.
 
         The first line is the query as written; the steps are the plan as it
@@ -296,7 +296,12 @@ class StreamBase(Generic[T]):
         With it, the query runs to its end
         (do not analyse an endless stream without ``take``/``until``) and each
         step shows the items it passed on, the items it rejected, and the time
-        spent in it alone.
+        spent in it alone, then the bytes of the named files it read.
+
+        ``aggregate`` (an aggregation, as ``.aggregate()`` takes) explains the
+        query as that terminal would run it, which the planner may push down
+        into the parser: ``log.explain(aggregate=Sum("bytes"))`` shows how
+        ``log.sum("bytes")`` runs.
 
         >>> from streamql import Stream
         >>> print(Stream([1, 2]).map(str).take(1).explain())
@@ -312,25 +317,37 @@ class StreamBase(Generic[T]):
           2. field(1)                      row-wise, may reject    2 out    1 rejected   ... s
         ran in ... s: 2 items out, 1 rejected
         """
-        plan = optimize(self._steps, self._settings.options)  # as it will run
+        options = self._settings.options
+        steps, fold = self._steps, aggregate
+        if aggregate is not None:
+            if not isinstance(aggregate, aggregates.Aggregate):
+                raise TypeError(
+                    f"explain: aggregate must be an aggregation such as Sum('bytes'), "
+                    f"got {aggregate!r}"
+                )
+            steps, fold = for_aggregate(steps, aggregate, options)
+        plan = optimize(steps, options)  # as it will run
         shown = [f"Stream({s.args[0]!r})" if s.name == "Stream" else s.render() for s in plan]
         width = max(len(s) for s in shown) + 4
         props = [", ".join(step.properties()) for step in plan]
-        lines = [repr(self), ""]
+        head = repr(self) + (f".aggregate({aggregate!r})" if aggregate is not None else "")
+        lines = [head, ""]
+        then = [f"  then {aggregate!r} of the items"] if fold is aggregate is not None else []
         if not analyze:
             for i, (label, flags) in enumerate(zip(shown, props, strict=True), 1):
                 lines.append(f"  {i}. {label:<{width}}{flags}".rstrip())
-            return Explanation("\n".join(lines))
+            return Explanation("\n".join(lines + then))
         probes: list[StepStats] = []
-        with running(
-            self._plan(),
-            self.last_run,
-            probes=probes,
-            warn=False,
-            options=self._settings.options,
-        ) as it:
-            for _ in it:
-                pass
+        run = self._plan()
+        if aggregate is not None:
+            run, fold = for_aggregate(run, aggregate, options)
+        answer: Any = None
+        with running(run, self.last_run, probes=probes, warn=False, options=options) as it:
+            if fold is None:
+                for _ in it:
+                    pass
+            else:
+                answer = fold.finish(fold.add_all(fold.start(), it))
         rejected = self.last_run.rejected
         flag_width = max(len(f) for f in props) + 2
         upstream = 0.0
@@ -346,10 +363,14 @@ class StreamBase(Generic[T]):
                 f"{refused}{own:>9.3f} s"
             )
         total = sum(rejected.values())
+        lines += then
         lines.append(
             f"ran in {self.last_run.seconds:.3f} s: {probes[-1].items:,} items out, "
             f"{total:,} rejected"
         )
+        if fold is not None:
+            said = repr(answer)
+            lines.append(f"answer: {said[:200]}{'...' if len(said) > 200 else ''}")
         read, of = self.last_run.bytes_read, self.last_run.bytes_total
         if of:
             lines.append(

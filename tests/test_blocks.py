@@ -417,3 +417,17 @@ def test_processes_engine_gives_the_pushed_down_answer(
     parallel_query = query.using("processes", workers=2)
     planned = outcome(lambda: terminal(parallel_query))
     assert (planned, parallel_query.last_run.rejected) == both(query, terminal)[1]
+
+
+def test_explain_shows_how_a_terminal_runs(tmp_path: Path) -> None:
+    line = '1.2.3.4 - - [24/Feb/2008:00:08:59 -0600] "GET /x HTTP/1.1" 404 7\n'
+    path = tmp_path / "log"
+    path.write_text(line * 10 + "bad\n")
+    log = Stream.lines(path).parse_apache()
+    shown = log.where(status=404).explain(aggregate=Distinct("request"))
+    assert "parse_apache(aggregate=Distinct('request'), where=F.status == 404)" in shown
+    report = log.explain(True, aggregate=Sum("bytes"))
+    assert "answer: 70" in report and "1 rejected" in report
+    assert "then Sum('bytes') of the items" in log.take(2).explain(aggregate=Sum("bytes"))
+    with pytest.raises(TypeError):
+        log.explain(aggregate="bytes")
