@@ -233,3 +233,19 @@ def test_without_dask_it_says_what_to_install(
     monkeypatch.setitem(sys.modules, "dask", None)  # import dask now raises ImportError
     with pytest.raises(ImportError, match=re.escape("pip install 'streamql[dask]'")):
         dask_engine.run_dask(Stream.lines(tmp_path).steps, Count())
+
+
+@pytest.mark.usefixtures("small_parts")
+def test_pushed_down_terminals_on_the_cluster(client: Any, tree: SampleTree) -> None:
+    """Each worker's part runs the planner's block plan; answers and rejects are the default's."""
+    log = Stream.lines(tree.root / "www").parse_apache()
+    on_cluster = log.using("dask", client=client)
+    for terminal in (
+        lambda q: q.sum("bytes"),
+        lambda q: q.where(status=404).set("request"),
+        lambda q: q.max(key="bytes"),
+        lambda q: q.where(F.request.contains("robots")).count(),
+    ):
+        assert quiet(lambda t=terminal: t(on_cluster)) == quiet(lambda t=terminal: t(log))
+        assert on_cluster.last_run.rejected == log.last_run.rejected
+    assert "aggregate=Sum('bytes')" in log.explain(aggregate=Sum("bytes"))
