@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tutorial_reference import SHARED_DATA
 
-from streamql import F, ParseError, Stream, StreamError, blocks, optimize
+from streamql import F, ParseError, RejectedLinesWarning, Stream, StreamError, blocks, optimize
 from streamql.aggregates import Count, CountBy, Distinct, Max, Mean, Min, Sum
 from streamql.apache import BLOCK_FIELDS, block_pattern, parse_apache_line, request_parts
 from streamql.files import open_file
@@ -431,3 +431,18 @@ def test_explain_shows_how_a_terminal_runs(tmp_path: Path) -> None:
     assert "then Sum('bytes') of the items" in log.take(2).explain(aggregate=Sum("bytes"))
     with pytest.raises(TypeError):
         log.explain(aggregate="bytes")
+
+
+def test_a_huge_line_and_binary_garbage_are_rejects_at_their_lines(tmp_path: Path) -> None:
+    good = '1.2.3.4 - - [24/Feb/2008:00:08:59 -0600] "GET / HTTP/1.1" 200 3\n'
+    path = tmp_path / "log"
+    with open(path, "wb") as f:
+        f.write(good.encode() * 1000)
+        f.write(b"x" * (3 << 20) + b"\n")  # a 3 MB line: longer than a block
+        f.write(good.encode() * 10 + b"\x00\xff\xfe\x80 binary\n" + good.encode())
+    log = Stream.lines(path).parse_apache()
+    with pytest.warns(RejectedLinesWarning):
+        assert log.sum("bytes") == 3 * 1011
+    assert log.last_run.rejected == {"parse_apache": 2}
+    assert [r["lineno"] for r in log.rejects.list()] == [1001, 1012]
+    assert "aggregate=Sum('bytes')" in log.last_run.plan[1]
