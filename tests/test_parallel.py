@@ -148,6 +148,8 @@ def test_a_stream_can_carry_its_engine_and_planner_options(
     )
     assert s.sum() == sum(range(1000)) and calls == [2]
     assert s.sum(engine="default") == sum(range(1000)) and calls == [2]  # a terminal's own wins
+    assert Stream.lines(path).parallel(2).field(2).map(int).sum() == sum(range(1000))
+    assert calls == [2, 2]  # .parallel(2) is .using("processes", workers=2)
     log = Stream.lines(path).parse_apache()
     assert "prescan" in log.where(status=404).explain()
     plain = log.using(options=Options(prescan=False)).where(status=404)
@@ -185,18 +187,3 @@ def test_a_part_with_nothing_in_it_is_empty_after_the_trip(
     lines = Stream.lines(path).grep("x")
     assert lines.max(engine="processes") == lines.max() == "x 1\n"
     assert lines.first(engine="processes") == "x 1\n"
-
-
-def test_parallel_is_short_for_using_processes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(parallel, "MIN_PART_BYTES", 100)
-    path = tmp_path / "log"
-    path.write_text("".join(f"h{i % 3} x {i}\n" for i in range(1000)))
-    seen = []
-    real = parallel.run_parallel
-    monkeypatch.setattr(
-        parallel, "run_parallel", lambda *a, **k: seen.append(a[2]) or real(*a, **k)
-    )
-    assert Stream.lines(path).parallel(2).field(2).map(int).sum() == sum(range(1000))
-    assert seen == [2]
