@@ -220,6 +220,9 @@ class _Extreme(Aggregate):
         self.key_field = key
         self.key = key_function(self.name, key)
 
+    def _extra(self) -> list[str]:
+        return [] if self.key_field is None else [f"key={self.key_field!r}"]
+
     def start(self) -> Any:
         return _EMPTY
 

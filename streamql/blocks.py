@@ -43,11 +43,12 @@ from operator import itemgetter
 from typing import Any
 
 from . import files
-from .aggregates import Aggregate
+from .aggregates import Aggregate, Many
 from .apache import BLOCK_FIELDS, _check_format, _parse, block_pattern, request_parts
 from .context import Errors, RunContext, check_errors
 from .errors import CorruptFileError
-from .expr import Expr
+from .expr import Expr, Logic
+from .optimize import pushable_column
 
 __all__ = [
     "BLOCK_CHARS",
@@ -340,6 +341,24 @@ class _Sparse:
         return False
 
 
+class _Spec:
+    """One aggregate folded from a block's columns: its field, and the rows it takes."""
+
+    def __init__(self, name: str | None, agg: Aggregate, column: str | None, where: Expr | None):
+        self.name, self.agg, self.column, self.where = name, agg, column, where
+        self.tested = tuple(sorted(where.fields())) if where is not None else ()
+        self.select = where.compile_columns(self.tested) if where is not None else None
+
+    def fields(self) -> set[str]:
+        return {*self.tested, *([self.column] if self.column else [])}
+
+
+def _both(first: Expr | None, second: Any) -> Expr | None:
+    if not isinstance(second, Expr):
+        return first
+    return second if first is None else Logic("and", (first, second))
+
+
 def _aggregate(
     blocks: Iterable[str],
     fmt: str,
@@ -352,11 +371,18 @@ def _aggregate(
     sparse: _Sparse | None,
     own: bool,
 ) -> Iterator[Any]:
-    tested = sorted(where.fields()) if where is not None else []
-    fields = [*tested, *([column] if column else [])]
-    wanted = {"req" if f in _FROM_REQUEST else f for f in fields}
+    many = isinstance(agg, Many)
+    if isinstance(
+        agg, Many
+    ):  # each aggregation its own column, and its own where after the stream's
+        specs = [
+            _Spec(name, sub, pushable_column(sub, own_where=True)[1], _both(where, sub.where))
+            for name, sub in agg.aggs.items()
+        ]
+    else:
+        specs = [_Spec(None, agg, column, _both(where, agg.where))]
+    wanted = {"req" if f in _FROM_REQUEST else f for spec in specs for f in spec.fields()}
     captured = tuple(f for f in BLOCK_FIELDS if f in wanted)
-    select = where.compile_columns(tuple(tested)) if where is not None else None
     test = where.compile("where") if where is not None else None
     requests = _Requests()
     state = agg.start()
@@ -371,39 +397,37 @@ def _aggregate(
                     state = add(state, item)
             yield state
             continue
-        if not captured:  # a count of every line
-            if pattern.subn("", block)[1] == expected:
-                state = agg.add_values(state, range(expected))
+        if captured:
+            found: Any = pattern.findall(block)
+            ok = len(found) == expected
+        else:  # counts of every line
+            found, ok = (), pattern.subn("", block)[1] == expected
+        if ok:
+            raw = _raw_columns(found, captured) if captured else {}
+            columns: dict[str, list[Any]] = {}
+
+            def column_for(name: str, raw: dict[str, Any] = raw, columns: Any = columns) -> Any:
+                if name not in columns:
+                    columns[name] = _column(name, raw, requests)
+                return columns[name]
+
+            try:  # every where first: one that raises leaves the states untouched
+                chosen = [
+                    None if spec.select is None else spec.select(*map(column_for, spec.tested))
+                    for spec in specs
+                ]
+            except Exception:
+                pass  # the line-by-line parse below raises it, at its line
+            else:
+                for spec, rows in zip(specs, chosen, strict=True):
+                    values = _values(spec, rows, expected, raw, columns, requests)
+                    record = _record_maker(block, rows, cursor, fmt, ctx)
+                    if many:
+                        state[spec.name] = spec.agg.add_values(state[spec.name], values, record)
+                    else:
+                        state = spec.agg.add_values(state, values, record)
                 yield state
                 continue
-        else:
-            found = pattern.findall(block)
-            if len(found) == expected:
-                raw = _raw_columns(found, captured)
-                try:
-                    columns = {f: _column(f, raw, requests) for f in tested}
-                    rows = None if select is None else select(*columns.values())
-                except Exception:
-                    pass  # the line-by-line parse below raises it, at its line
-                else:
-                    if column is None:
-                        values: Any = range(expected) if rows is None else rows
-                    elif column in columns:
-                        values = columns[column]
-                        if rows is not None:
-                            values = list(map(values.__getitem__, rows))
-                    else:  # built for the rows that passed only
-                        values = _column(column, raw, requests, rows)
-
-                    def record(i: int, block: str = block, rows: list[int] | None = rows) -> Any:
-                        n = i if rows is None else rows[i]
-                        cursor.within, cursor.offset = n + 1, -1
-                        line = block_lines(block)[n]
-                        return next(_parse(iter((line,)), fmt, "raise", ctx, None))
-
-                    state = agg.add_values(state, values, record)
-                    yield state
-                    continue
         for item in _parse(_numbered(block_lines(block), cursor), fmt, errors, ctx, None):
             if test is None or test(item):
                 state = add(state, item)
@@ -411,3 +435,33 @@ def _aggregate(
     if own and errors == "skip":
         ctx.warn()
     yield state  # the answer so far after each block (a progress bar sees it move), and at the end
+
+
+def _values(
+    spec: _Spec,
+    rows: list[int] | None,
+    lines: int,
+    raw: dict[str, Any],
+    columns: dict[str, list[Any]],
+    requests: _Requests,
+) -> Any:
+    """The values ``spec`` folds from a block: its column at ``rows`` (None: every row)."""
+    if spec.column is None:  # a count
+        return range(lines) if rows is None else rows
+    if spec.column in columns:
+        values = columns[spec.column]
+        return values if rows is None else list(map(values.__getitem__, rows))
+    return _column(spec.column, raw, requests, rows)  # built for those rows only
+
+
+def _record_maker(
+    block: str, rows: list[int] | None, cursor: BlockCursor, fmt: str, ctx: RunContext
+) -> Callable[[int], Any]:
+    """A function building the whole record of the i-th value (for min/max by key)."""
+
+    def record(i: int) -> Any:
+        n = i if rows is None else rows[i]
+        cursor.within, cursor.offset = n + 1, -1
+        return next(_parse(iter((block_lines(block)[n],)), fmt, "raise", ctx, None))
+
+    return record

@@ -371,11 +371,15 @@ class Fold:
         return f"Fold({self.agg!r})"
 
 
-def pushable_column(agg: Any) -> tuple[bool, str | None]:
-    """Tell whether ``agg`` folds a column of one field, and which (None: it only counts)."""
+def pushable_column(agg: Any, own_where: bool = False) -> tuple[bool, str | None]:
+    """Tell whether ``agg`` folds a column of one field, and which (None: it only counts).
+
+    ``own_where``: an aggregation's own ``where`` is allowed if it is an ``F``
+    expression (the parts of a ``Many`` test theirs on the block's columns).
+    """
     from . import aggregates as a
 
-    if getattr(agg, "test", None) is not None:
+    if getattr(agg, "test", None) is not None and not (own_where and isinstance(agg.where, Expr)):
         return False, None
     kind = type(agg)
     if kind is a.Count:
@@ -405,6 +409,7 @@ def for_aggregate(steps: Sequence[Step], agg: Any, options: Options = DEFAULT) -
     >>> [s.render() for s in plan], fold
     (["lines('log', blocks=True)", "parse_apache(aggregate=Sum('bytes'))"], Fold(Sum('bytes')))
     """
+    from .aggregates import Many
     from .blocks import COLUMN_FIELDS, COMBINED_COLUMN_FIELDS
 
     unchanged = tuple(steps), agg
@@ -429,10 +434,18 @@ def for_aggregate(steps: Sequence[Step], agg: Any, options: Options = DEFAULT) -
         or not _line_source(steps, end - 2)
     ):
         return unchanged
-    ok, column = pushable_column(agg)
+    if isinstance(agg, Many):  # many answers, each from its own column and where
+        found = [pushable_column(sub, own_where=True) for sub in agg.aggs.values()]
+        ok, column = all(ok for ok, _ in found), None
+        read = {col for _, col in found if col is not None}
+        for sub in agg.aggs.values():
+            read |= sub.where.fields() if isinstance(sub.where, Expr) else set()
+    else:
+        ok, column = pushable_column(agg, own_where=True)
+        read = {column} if column is not None else set()
+        read |= agg.where.fields() if ok and isinstance(agg.where, Expr) else set()
     combined = parse.args[:1] == ("combined",)
     allowed = COMBINED_COLUMN_FIELDS if combined else COLUMN_FIELDS
-    read = {column} if column is not None else set()
     for condition in conditions:
         read |= condition.fields()
     if not ok or not read <= allowed:
