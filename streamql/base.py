@@ -313,8 +313,8 @@ class StreamBase(Generic[T]):
         >>> report = Stream(["a 1", "", "b 2"]).field(1).explain(analyze=True)
         >>> for line in report.splitlines()[2:]:  # doctest: +ELLIPSIS
         ...     print(line)
-          1. Stream(['a 1', '', 'b 2'])    source                  3 out                 ... s
-          2. field(1)                      row-wise, may reject    2 out    1 rejected   ... s
+          1. Stream(['a 1', '', 'b 2'])    source                 ...3 out ... s
+          2. field(1)                      row-wise, may reject ...3 in ...2 out ...1 rejected ... s
         ran in ... s: 2 items out, 1 rejected
         """
         options = self._settings.options
@@ -351,6 +351,7 @@ class StreamBase(Generic[T]):
         rejected = self.last_run.rejected
         flag_width = max(len(f) for f in props) + 2
         upstream = 0.0
+        came: int | None = None  # items in: what the step before handed out
         for i, (step, label, flags, stats) in enumerate(
             zip(plan, shown, props, probes, strict=True), 1
         ):
@@ -358,10 +359,12 @@ class StreamBase(Generic[T]):
             upstream = stats.seconds
             bad = rejected.get(step.name, 0)
             refused = f"{bad:>7,} rejected" if step.rejects else " " * 16
+            taken = " " * 13 if came is None else f"{came:>10,} in"
             lines.append(
-                f"  {i}. {label:<{width}}{flags:<{flag_width}}{stats.items:>10,} out "
+                f"  {i}. {label:<{width}}{flags:<{flag_width}}{taken}{stats.items:>10,} out "
                 f"{refused}{own:>9.3f} s"
             )
+            came = stats.items
         total = sum(rejected.values())
         lines += then
         lines.append(
