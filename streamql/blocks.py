@@ -243,16 +243,17 @@ def parse_apache_blocks(
     column: str | None = None,
     where: Expr | None = None,
 ) -> Iterator[Any]:
-    r"""Parse Apache log lines a block at a time: records, or one aggregate state.
+    r"""Parse Apache log lines a block at a time: into records, or into an aggregate.
 
     Without ``agg``, yields the records ``parse_apache`` would yield that pass
     ``prefilter``; if ``needles`` is given, only lines holding one of those
     texts can pass it, and only they are built into records. With ``agg`` (an
     aggregate whose ``add_values`` takes the ``column`` field's values, or
-    the count when ``column`` is None), yields the aggregate's running state
-    after each block and once more at the end: the last is the state
-    over every record that passes ``where`` (an ``F`` expression, tested on the
-    block's columns). Rejects are those of ``parse_apache``, line for line.
+    the count when ``column`` is None; or a ``Many`` of such, each with its
+    own column and ``where``), yields the aggregate's running state after each
+    block and once more at the end: the last is the state over every record
+    that passes ``where`` (an ``F`` expression, tested on the block's
+    columns). Rejects are those of ``parse_apache``, line for line.
 
     >>> ctx = RunContext()
     >>> lines = ('h - - [24/Feb/2008:00:08:59 -0600] "GET /robots.txt HTTP/1.1" 200 1\n'
