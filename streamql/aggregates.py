@@ -139,9 +139,7 @@ class Aggregate:
         >>> Sum().add_values(1, [2, 3])
         6
         """
-        for value in values:
-            state = self.step(state, value)
-        return state
+        return self.fold(state, values)
 
     def __repr__(self) -> str:
         args = [] if self.field is None else [repr(self.field)]
