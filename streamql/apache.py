@@ -379,6 +379,7 @@ def _parse(
     match_plain = _LINE_PLAIN.match
     minutes_seconds = _MINUTES_SECONDS.get
     status_code = _STATUS_CODES.get
+    requests = RequestParts()
     common_ok = format != "combined"
     combined_ok = format != "common"
     last_hour: str | None = None
@@ -408,7 +409,7 @@ def _parse(
             elif common_ok if agent is None else combined_ok:
                 if prefilter is not None and not prefilter(line):
                     continue  # a valid line the query's filter would drop
-                method, request, proto = request_parts(req)
+                method, request, proto = requests[req]
                 code = status_code(status)
                 if code is None:
                     code = _STATUS_CODES[status] = int(status)
@@ -455,6 +456,22 @@ def request_parts(req: str) -> tuple[str, str, str]:
     if len(parts) == 2:
         return parts[0], parts[1], ""
     return "", req, ""  # "-", or a TLS handshake written as \x16\x03...
+
+
+class RequestParts(dict[str, tuple[str, str, str]]):
+    """Request text -> :func:`request_parts`, split once per distinct text (bounded).
+
+    Logs repeat their requests, so a lookup usually replaces the split.
+
+    >>> RequestParts()["GET /x HTTP/1.1"]
+    ('GET', '/x', 'HTTP/1.1')
+    """
+
+    def __missing__(self, req: str) -> tuple[str, str, str]:
+        if len(self) >= 100_000:
+            self.clear()
+        parts = self[req] = request_parts(req)
+        return parts
 
 
 def parse_apache_line(line: str, format: str = "auto") -> ApacheRecord:

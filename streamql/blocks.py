@@ -44,7 +44,7 @@ from typing import Any
 
 from . import files
 from .aggregates import Aggregate, Many
-from .apache import BLOCK_FIELDS, _check_format, _parse, block_pattern, request_parts
+from .apache import BLOCK_FIELDS, RequestParts, _check_format, _parse, block_pattern
 from .context import Errors, RunContext, check_errors
 from .errors import CorruptFileError
 from .expr import Expr, Logic
@@ -198,16 +198,6 @@ COLUMN_FIELDS = frozenset({"host", "ident", "user", "status", "bytes", *_FROM_RE
 COMBINED_COLUMN_FIELDS = COLUMN_FIELDS | {"referer", "agent"}
 
 
-class _Requests(dict[str, tuple[str, str, str]]):
-    """Request text -> (method, request, proto), split once per distinct text; bounded."""
-
-    def __missing__(self, req: str) -> tuple[str, str, str]:
-        if len(self) >= 100_000:
-            self.clear()
-        parts = self[req] = request_parts(req)
-        return parts
-
-
 def _raw_columns(found: list[Any], captured: tuple[str, ...]) -> dict[str, Any]:
     """Turn a block's ``findall`` result into a column of raw text per captured field."""
     if len(captured) == 1:
@@ -216,7 +206,7 @@ def _raw_columns(found: list[Any], captured: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _column(
-    name: str, raw: dict[str, Any], requests: _Requests, rows: list[int] | None = None
+    name: str, raw: dict[str, Any], requests: RequestParts, rows: list[int] | None = None
 ) -> list[Any]:
     """The field's values as the records hold them: for every row, or for ``rows`` only."""
     text = raw["req" if name in _FROM_REQUEST else name]
@@ -385,7 +375,7 @@ def _aggregate(
     wanted = {"req" if f in _FROM_REQUEST else f for spec in specs for f in spec.fields()}
     captured = tuple(f for f in BLOCK_FIELDS if f in wanted)
     test = where.compile("where") if where is not None else None
-    requests = _Requests()
+    requests = RequestParts()
     state = agg.start()
     add = agg.add
     for block in blocks:
@@ -444,7 +434,7 @@ def _values(
     lines: int,
     raw: dict[str, Any],
     columns: dict[str, list[Any]],
-    requests: _Requests,
+    requests: RequestParts,
 ) -> Any:
     """The values ``spec`` folds from a block: its column at ``rows`` (None: every row)."""
     if spec.column is None:  # a count
