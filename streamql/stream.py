@@ -11,6 +11,7 @@ short delegate to a plain function in a domain module (``files``, ``text``,
 from __future__ import annotations
 
 import builtins
+import functools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, TypeVar
@@ -434,28 +435,21 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         consume: Callable[[Iterator[Any]], Any],
         agg: Callable[[], aggregates.Aggregate],
     ) -> Any:
-        """Run a terminal with the default engine, or as an aggregate over worker processes."""
+        """Run a terminal with the default engine, or as an aggregate over parts of its files."""
         engine = engine or self._settings.engine
         if engine == "default":
             return self._run(consume, agg)
-        if engine == "processes":
-            return parallel.run_parallel(
-                self._plan(),
-                agg(),
-                self._settings.workers,
-                report=self.last_run,
-                options=self._settings.options,
-            )
-        if engine == "dask":
-            return dask_engine.run_dask(
-                self._plan(),
-                agg(),
-                self._settings.workers,
-                report=self.last_run,
-                client=self._settings.client,
-                options=self._settings.options,
-            )
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        settings = self._settings
+        run = (  # the same parts either way: forked here, or Dask tasks
+            parallel.run_parallel
+            if engine == "processes"
+            else functools.partial(dask_engine.run_dask, client=settings.client)
+        )
+        return run(
+            self._plan(), agg(), settings.workers, report=self.last_run, options=settings.options
+        )
 
     def _extreme(
         self,
