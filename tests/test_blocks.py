@@ -24,6 +24,7 @@ from tutorial_reference import SHARED_DATA
 from streamql import F, ParseError, RejectedLinesWarning, Stream, StreamError, blocks, optimize
 from streamql.aggregates import Count, CountBy, Distinct, Max, Mean, Min, Sum
 from streamql.apache import BLOCK_FIELDS, block_pattern, parse_apache_line, request_parts
+from streamql.expr import Expr
 from streamql.files import open_file
 from streamql.sample import write_sample_tree
 
@@ -457,3 +458,36 @@ def test_a_huge_line_and_binary_garbage_are_rejects_at_their_lines(tmp_path: Pat
     assert log.last_run.rejected == {"parse_apache": 2}
     assert [r["lineno"] for r in log.rejects.list()] == [1001, 1012]
     assert "aggregate=Sum('bytes')" in log.last_run.plan[1]
+
+
+RECORDS = st.fixed_dictionaries(
+    {
+        "status": st.sampled_from([200, 404, 500]),
+        "request": st.sampled_from(["/", "/robots.txt", "/a.gz"]),
+    }
+)
+ON_TWO_FIELDS = [
+    c for c in CONDITIONS if isinstance(c, Expr) and c.fields() <= {"status", "request"}
+]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(RECORDS, max_size=20), st.sampled_from(ON_TWO_FIELDS))
+def test_compile_columns_keeps_the_rows_the_record_test_keeps(
+    rows: list[Any], condition: Any
+) -> None:
+    """Against the plain reference: the compiled record test over a list of records."""
+    names = ("request", "status")
+    select = condition.compile_columns(names)
+    columns = [[r[name] for r in rows] for name in names]
+    try:
+        expected: Any = [i for i, r in enumerate(rows) if condition.compile()(r)]
+    except TypeError:  # a condition that raises on records raises on columns too
+        expected = TypeError
+    if expected is TypeError:
+        with pytest.raises(TypeError):
+            select(*columns)
+    else:
+        assert select(*columns) == expected
+    with pytest.raises(ValueError, match="no column for"):
+        condition.compile_columns(("host",))
