@@ -6,7 +6,8 @@ times. When the planner (:mod:`streamql.optimize`) sees a query that only needs
 a few records, or only an aggregate of a field or two, it switches the file
 source to :func:`blocks`, which hands out about a megabyte of whole lines at a
 time, and the parser to :func:`parse_apache_blocks`, which checks every line of
-a block with one regular-expression call and then:
+a block with one call of :func:`streamql.scan.block_columns` (a C scanner, or
+the same test as one regular expression) and then:
 
 - with ``needles`` (texts a wanted line must hold, from a ``where``), builds
   records only for the lines that hold one of them;
@@ -44,11 +45,12 @@ from typing import Any
 
 from . import files
 from .aggregates import Aggregate, Many
-from .apache import BLOCK_FIELDS, RequestParts, _check_format, _parse, block_pattern
+from .apache import BLOCK_FIELDS, RequestParts, _check_format, _parse
 from .context import Errors, RunContext, check_errors
 from .errors import CorruptFileError
 from .expr import Expr, Logic
 from .optimize import pushable_column
+from .scan import block_columns, block_lines_valid
 
 __all__ = [
     "BLOCK_CHARS",
@@ -198,27 +200,16 @@ COLUMN_FIELDS = frozenset({"host", "ident", "user", "status", "bytes", *_FROM_RE
 COMBINED_COLUMN_FIELDS = COLUMN_FIELDS | {"referer", "agent"}
 
 
-def _raw_columns(found: list[Any], captured: tuple[str, ...]) -> dict[str, Any]:
-    """Turn a block's ``findall`` result into a column of raw text per captured field."""
-    if len(captured) == 1:
-        return {captured[0]: found}  # findall gives strings, not 1-tuples
-    return {name: list(map(itemgetter(i), found)) for i, name in enumerate(captured)}
-
-
 def _column(
     name: str, raw: dict[str, Any], requests: RequestParts, rows: list[int] | None = None
 ) -> list[Any]:
     """The field's values as the records hold them: for every row, or for ``rows`` only."""
-    text = raw["req" if name in _FROM_REQUEST else name]
+    text: list[Any] = raw["req" if name in _FROM_REQUEST else name]
     if rows is not None:
         text = list(map(text.__getitem__, rows))
     if name in _FROM_REQUEST:
         return list(map(itemgetter(_FROM_REQUEST[name]), map(requests.__getitem__, text)))
-    if name == "status":
-        return list(map(int, text))
-    if name == "bytes":
-        return [0 if x == "-" else int(x) for x in text] if "-" in text else list(map(int, text))
-    return list(text)
+    return text  # block_columns gives status and bytes as ints already
 
 
 def parse_apache_blocks(
@@ -284,12 +275,6 @@ def _renumbered(blocks: Iterable[str], cursor: BlockCursor) -> Iterator[str]:
         done += cursor.lines
 
 
-def _valid(block: str, lines: int, fmt: str) -> bool:
-    """Tell whether every one of the block's ``lines`` is a good log line, with one regex call."""
-    pattern = block_pattern(fmt, "\\" in block)
-    return pattern.subn("", block)[1] == lines
-
-
 def _records(
     blocks: Iterable[str],
     fmt: str,
@@ -301,7 +286,7 @@ def _records(
     own: bool,
 ) -> Iterator[Any]:
     for block in blocks:
-        if find is not None and _valid(block, cursor.lines, fmt):
+        if find is not None and block_lines_valid(block, fmt, cursor.lines):
             lines: Iterator[str] = _candidates(block, find, cursor)
         else:
             lines = _numbered(block_lines(block), cursor)
@@ -379,22 +364,20 @@ def _aggregate(
     state = agg.start()
     add = agg.add
     for block in blocks:
-        pattern = block_pattern(fmt, "\\" in block, captured)
         expected = cursor.lines
-        if sparse is not None and sparse.few(block, expected) and _valid(block, expected, fmt):
+        if (
+            sparse is not None
+            and sparse.few(block, expected)
+            and block_lines_valid(block, fmt, expected)
+        ):
             lines = _candidates(block, sparse.find, cursor)
             for item in _parse(lines, fmt, errors, ctx, None, sparse.prefilter):
                 if test is None or test(item):
                     state = add(state, item)
             yield state
             continue
-        if captured:
-            found: Any = pattern.findall(block)
-            ok = len(found) == expected
-        else:  # counts of every line
-            found, ok = (), pattern.subn("", block)[1] == expected
-        if ok:
-            raw = _raw_columns(found, captured) if captured else {}
+        raw = block_columns(block, fmt, captured, expected)
+        if raw is not None:
             columns: dict[str, list[Any]] = {}
 
             def column_for(name: str, raw: dict[str, Any] = raw, columns: Any = columns) -> Any:

@@ -13,8 +13,9 @@ Passes:
   and still rejected if bad, but never built into records the ``where``
   would drop. The ``where`` itself stays, so the answer is exact.
 - ``blocks``: when such a parser reads files directly, the files are read a
-  megabyte of whole lines at a time, each block is checked with one regex call,
-  and only its lines holding the pre-scan's text are parsed (see
+  megabyte of whole lines at a time, each block is checked in one call
+  (:mod:`streamql.scan`), and only its lines holding the pre-scan's text are
+  parsed (see
   :mod:`streamql.blocks`; a block holding a bad line is parsed line by line).
 - ``pushdown`` (:func:`for_aggregate`, used by terminals): a terminal that
   aggregates one field of the parsed records (``sum("bytes")``, ``set("host")``,

@@ -1,0 +1,4 @@
+# The C scanner (streamql/_scanner.c); streamql.scan holds its Python face.
+from typing import Any
+
+def scan(block: str, format: int, fields: int, /) -> tuple[Any, ...] | None: ...

@@ -1,0 +1,110 @@
+r"""Check every line of a block of Apache log lines at once, and cut out its columns.
+
+:func:`block_columns` is the fast check of :mod:`streamql.blocks`: it tells
+whether every line of a block is a good log line (the one test of
+:func:`streamql.apache.block_pattern`, timestamps checked in full), and if so
+hands back the fields the query needs as one list per field. A block it
+refuses is parsed line by line by the caller, so the check may refuse a good
+line (that costs time) but never passes a bad one.
+
+Two implementations give the same answers: the C scanner ``_scanner``, built
+when streamql is installed where a C compiler is present, and the regular
+expression, which CPython runs at about a third of the C scanner's speed.
+:data:`ACCELERATED` tells which one runs; ``STREAMQL_PURE=1`` in the
+environment turns the C scanner off. The tests compare the two on generated
+lines.
+
+>>> block = ('1.2.3.4 - - [24/Feb/2008:00:08:59 -0600] "GET /a HTTP/1.1" 200 10\n'
+...          '1.2.3.4 - - [24/Feb/2008:00:09:00 -0600] "GET /b HTTP/1.1" 404 -\n')
+>>> block_columns(block, "auto", ("req", "bytes"))
+{'req': ['GET /a HTTP/1.1', 'GET /b HTTP/1.1'], 'bytes': [10, 0]}
+>>> block_columns(block + "garbage\n", "auto", ("bytes",)) is None
+True
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from operator import itemgetter
+from typing import Any
+
+from .apache import BLOCK_FIELDS, block_pattern
+
+__all__ = ["ACCELERATED", "block_columns", "block_lines_valid"]
+
+_FORMAT_CODES = {"auto": 0, "common": 1, "combined": 2}
+
+_c_scan: Callable[[str, int, int], tuple[Any, ...] | None] | None
+try:
+    from . import _scanner
+
+    _c_scan = _scanner.scan
+except ImportError:  # built without a C compiler: the regex does the same job
+    _c_scan = None
+if os.environ.get("STREAMQL_PURE"):
+    _c_scan = None
+
+#: True when blocks are checked by the C scanner, False when by the regex.
+ACCELERATED = _c_scan is not None
+
+
+def _mask(captured: tuple[str, ...]) -> int:
+    mask = 0
+    for name in captured:
+        mask |= 1 << BLOCK_FIELDS.index(name)
+    return mask
+
+
+def _typed(name: str, text: list[str]) -> list[Any]:
+    """Turn the text of a status or bytes column into the ints records hold."""
+    if name == "status":
+        return list(map(int, text))
+    if name == "bytes":
+        return [0 if x == "-" else int(x) for x in text] if "-" in text else list(map(int, text))
+    return text
+
+
+def _by_regex(
+    block: str, fmt: str, captured: tuple[str, ...], lines: int
+) -> dict[str, list[Any]] | None:
+    """block_columns by the regex: every line must match, each on its own."""
+    pattern = block_pattern(fmt, "\\" in block, captured)
+    if not captured:
+        return {} if pattern.subn("", block)[1] == lines else None
+    found = pattern.findall(block)
+    if len(found) != lines:
+        return None
+    if len(captured) == 1:  # findall gives strings, not 1-tuples
+        return {captured[0]: _typed(captured[0], found)}
+    return {name: _typed(name, list(map(itemgetter(i), found))) for i, name in enumerate(captured)}
+
+
+def block_columns(
+    block: str, fmt: str, captured: tuple[str, ...], lines: int | None = None
+) -> dict[str, list[Any]] | None:
+    """Return the ``captured`` fields of every line of ``block``, or None if any line is refused.
+
+    ``fmt`` is ``"auto"``, ``"common"`` or ``"combined"``; ``captured`` names
+    fields of :data:`~streamql.apache.BLOCK_FIELDS` in that order. ``lines``
+    is the block's line count if the caller knows it. status and bytes come
+    as ints (bytes ``-`` as 0), the other fields as the line's text, quoted
+    fields without their quotes. Holds the block's columns in memory.
+    """
+    if lines is None:
+        lines = block.count("\n") + (not block.endswith("\n"))
+    if _c_scan is not None:
+        found = _c_scan(block, _FORMAT_CODES[fmt], _mask(captured))
+        if found is None or found[0] != lines:
+            return None
+        return dict(zip(captured, found[1:], strict=True))
+    return _by_regex(block, fmt, captured, lines)
+
+
+def block_lines_valid(block: str, fmt: str, lines: int | None = None) -> bool:
+    r"""Tell whether every line of ``block`` is a good log line of format ``fmt``.
+
+    >>> block_lines_valid('h - - [29/Feb/2007:00:08:59 -0600] "GET / HTTP/1.1" 200 1\n', "auto")
+    False
+    """
+    return block_columns(block, fmt, (), lines) is not None

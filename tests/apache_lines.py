@@ -1,0 +1,60 @@
+"""Hypothesis strategies for Apache log lines: good ones, near misses and garbage.
+
+Shared by the block tests (planned against plain runs) and the scanner tests
+(the C scanner against the regex).
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+timestamps = st.builds(
+    lambda d, m, y, h, mm, ss, sign, oh, om: (
+        f"{d:02d}/{m}/{y:04d}:{h:02d}:{mm:02d}:{ss:02d} {sign}{oh:02d}{om:02d}"
+    ),
+    st.sampled_from([1, 9, 28, 29, 30, 31, 0, 32]),
+    st.sampled_from([*months, "feb", "Foo"]),
+    st.sampled_from([2008, 2007, 1900, 2000, 0, 4, 9999]),
+    st.sampled_from([0, 23, 24]),
+    st.sampled_from([0, 59, 60]),
+    st.sampled_from([0, 59, 61]),
+    st.sampled_from("+-"),
+    st.sampled_from([0, 6, 23, 24]),
+    st.sampled_from([0, 30, 60]),
+)
+tokens = st.sampled_from(["1.2.3.4", "::1", "-", "bob", "h\u00e9", "x\x1cy", "a\u00a0b"])
+requests = st.sampled_from(
+    [
+        "GET / HTTP/1.1",
+        "GET /robots.txt HTTP/1.0",
+        "GET /ply/ply-2.3.tar.gz HTTP/1.1",
+        "-",
+        "GET /a  b HTTP/1.1",
+        "POST /x",
+        'GET /q\\"uote HTTP/1.1',
+        "GET /back\\\\slash HTTP/1.1",
+        "\\x16\\x03\\x01",
+        "GET /x\u2028y HTTP/1.1",
+        "GET /\u00e9t\u00e9 HTTP/1.1",  # not ASCII: undecodable when the file is Latin-1
+        "GET /a\rb HTTP/1.1",  # a lone CR ends a line when read (universal newlines)
+        " 404 12 ",  # a request that looks like a status
+    ]
+)
+tails = st.sampled_from(
+    ["", ' "-" "curl/8.0"', ' "http://a/" "Mozilla \\"x\\""', ' "-"', " ", "\t", " \u00a0", " junk"]
+)
+good = st.builds(
+    lambda host, ident, user, ts, req, status, size, tail: (
+        f'{host} {ident} {user} [{ts}] "{req}" {status} {size}{tail}'
+    ),
+    tokens,
+    tokens,
+    tokens,
+    timestamps,
+    requests,
+    st.sampled_from(["200", "404", "304", "99", "5000"]),
+    st.sampled_from(["-", "0", "133", "97238", "x"]),
+    tails,
+)
+bad = st.sampled_from(["", "garbage 404 robots", '1.2.3.4 - - [x] "GET /robots.txt" 404 1', '"'])

@@ -1,0 +1,210 @@
+"""The C scanner and the regex check blocks alike: same refusals, same columns.
+
+The regex (``streamql.apache.block_pattern``) is the reference. Lines come from
+the block tests' strategies (good lines, near misses, garbage), then are
+mutated by a character put in or swapped at any place: quotes, backslashes,
+newlines, digits, brackets, Unicode spaces and wide characters.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+from apache_lines import bad, good
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tutorial_reference import SHARED_DATA
+
+from streamql import scan
+from streamql.apache import BLOCK_FIELDS
+
+needs_c = pytest.mark.skipif(not scan.ACCELERATED, reason="the C scanner is not built")
+
+months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def mostly(valid: st.SearchStrategy[str], invalid: list[str]) -> st.SearchStrategy[str]:
+    """Nine times in ten a valid value, else one of ``invalid``."""
+    chosen = st.tuples(st.integers(0, 9), valid, st.sampled_from(invalid))
+    return chosen.map(lambda c: c[2] if c[0] == 9 else c[1])
+
+
+# Lines each part of which is valid most of the time, so that whole blocks of
+# good lines are common and each check (a day past the month's end, hour 24,
+# a tab for a space...) is met alone.
+dates = st.one_of(
+    st.tuples(
+        st.integers(0, 32), mostly(st.sampled_from(months), ["feb", "Foo"]), st.integers(0, 9999)
+    ),
+    # the end of February, in years that are leap years or are not, for each rule
+    st.tuples(
+        st.sampled_from([28, 29, 30]),
+        st.just("Feb"),
+        st.sampled_from([1900, 2000, 2001, 2004, 2100, 2400, 0, 4, 400, 9996]),
+    ),
+)
+likely_good = st.builds(
+    lambda host, ident, user, date, h, mi, s, sign, oh, om, req, status, size, tail: (
+        f"{host} {ident} {user} [{date[0]:02d}/{date[1]}/{date[2]:04d}:{h:02d}:{mi:02d}:{s:02d} "
+        f'{sign}{oh:02d}{om:02d}] "{req}" {status} {size}{tail}'
+    ),
+    *[mostly(st.sampled_from(["1.2.3.4", "-", "h\u00e9", "\u2603"]), ["x\ty", "a\u00a0b"])] * 3,
+    dates,
+    st.integers(0, 24),
+    st.integers(0, 60),
+    st.integers(0, 60),
+    st.sampled_from("+-"),
+    st.integers(0, 24),
+    st.integers(0, 60),
+    mostly(st.sampled_from(["GET / HTTP/1.1", r"GET /a\"b", "-", ""]), ['a"b', "a\\", "a\nb"]),
+    mostly(st.integers(100, 999).map(str), ["99", "1000", "2x0"]),
+    mostly(st.sampled_from(["-", "0", "1234", "9" * 25]), ["", "--", "1-"]),
+    mostly(
+        st.sampled_from(["", ' "-" "curl/8.0"', r' "http://a/" "M \"x\""', " ", "\t "]),
+        [' "-"', ' "a" "b" x', ' "a"  "b"', " junk", "\r"],
+    ),
+)
+ODD = '"\\\n \t[]:/-+0123456789Feb\r\x0b\x1c\x85\xa0\u2028\u3000\u00e9\U0001f600'
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> str:
+    """A generated line, with up to three characters put in, swapped or removed."""
+    line = draw(st.one_of(good, likely_good, bad))
+    for _ in range(draw(st.integers(0, 2))):
+        at = draw(st.integers(0, len(line)))
+        what = draw(st.sampled_from(["insert", "replace", "delete"]))
+        char = draw(st.sampled_from(ODD))
+        if what == "insert":
+            line = line[:at] + char + line[at:]
+        elif what == "replace":
+            line = line[:at] + char + line[at + 1 :]
+        else:
+            line = line[:at] + line[at + 1 :]
+    return line
+
+
+blocks = st.builds(
+    lambda lines, last: "\n".join(lines) + ("\n" if last else ""),
+    st.lists(st.one_of(likely_good, mutated()), min_size=1, max_size=4),
+    st.booleans(),
+)
+
+
+def regex_columns(block: str, fmt: str, captured: tuple[str, ...]) -> object:
+    """What block_columns gives on the regex path."""
+    lines = block.count("\n") + (not block.endswith("\n"))
+    return scan._by_regex(block, fmt, captured, lines)
+
+
+def captures(fmt: str) -> st.SearchStrategy[tuple[str, ...]]:
+    names = BLOCK_FIELDS if fmt == "combined" else BLOCK_FIELDS[:6]
+    return st.sets(st.sampled_from(names)).map(lambda s: tuple(f for f in names if f in s))
+
+
+@needs_c
+@settings(max_examples=int(os.environ.get("STREAMQL_EXAMPLES", "120")) * 5, deadline=None)
+@given(blocks, st.sampled_from(["auto", "common", "combined"]), st.data())
+def test_the_c_scanner_refuses_and_cuts_what_the_regex_does(
+    block: str, fmt: str, data: st.DataObject
+) -> None:
+    captured = data.draw(captures(fmt))
+    assert scan.block_columns(block, fmt, captured) == regex_columns(block, fmt, captured)
+
+
+@needs_c
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(good, likely_good, mutated()), min_size=1, max_size=8),
+    st.sampled_from(["auto", "common", "combined"]),
+)
+def test_the_c_scanner_agrees_on_each_line_alone(lines: list[str], fmt: str) -> None:
+    for line in lines:
+        assert scan.block_lines_valid(line, fmt) == (regex_columns(line, fmt, ()) is not None)
+
+
+@needs_c
+def test_the_c_scanner_knows_every_date_and_time_the_regex_knows() -> None:
+    years = [0, 4, 100, 400, 1900, 2000, 2001, 2004, 2008, 2100, 2400, 9996, 9999]
+    stamps = [
+        f"{d:02d}/{m}/{y:04d}:12:30:30 +0100"
+        for d in range(34)
+        for m in [*months, "feb", "FEB", "Fe", "Febr"]
+        for y in years
+    ]
+    stamps += [
+        f"01/Jan/2008:{h:02d}:{mi:02d}:{s:02d} {sign}{oh:02d}{om:02d}"
+        for h in range(26)
+        for mi, s in [(0, 0), (59, 59), (60, 0), (0, 60), (99, 9)]
+        for sign in "+-~"
+        for oh in (0, 23, 24)
+        for om in (0, 59, 60)
+    ]
+    stamps += ["1/Jan/2008:12:30:30 +0100", "01/Jan/08:12:30:30 +0100", "01/Jan/2008:1:30:30 +0100"]
+    for stamp in stamps:
+        line = f'h - - [{stamp}] "GET / HTTP/1.1" 200 1\n'
+        assert scan.block_lines_valid(line, "common") == (
+            regex_columns(line, "common", ()) is not None
+        ), line
+
+
+@needs_c
+def test_the_c_scanner_reads_every_width_of_str() -> None:
+    line = '{host} - - [24/Feb/2008:00:08:59 -0600] "GET /{path} HTTP/1.1" 200 {size}\n'
+    for host, path in [("h", "a"), ("h\u00e9", "\u00e9"), ("h", "\u2603"), ("h\U0001f600", "x")]:
+        block = line.format(host=host, path=path, size=12) + line.format(host="g", path="b", size=3)
+        assert scan.block_columns(block, "common", ("host", "req", "bytes")) == {
+            "host": [host, "g"],
+            "req": [f"GET /{path} HTTP/1.1", "GET /b HTTP/1.1"],
+            "bytes": [12, 3],
+        }
+
+
+@needs_c
+def test_the_c_scanner_keeps_big_byte_counts_exact() -> None:
+    huge = 10**30 + 7
+    line = f'h - - [24/Feb/2008:00:08:59 -0600] "GET / HTTP/1.1" 200 {huge}\n'
+    assert scan.block_columns(line, "auto", ("bytes",)) == {"bytes": [huge]}
+
+
+@needs_c
+def test_the_c_scanner_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="combined lines only"):
+        scan._c_scan("x", 1, 1 << BLOCK_FIELDS.index("agent"))  # type: ignore[misc]
+    with pytest.raises(ValueError, match="format"):
+        scan._c_scan("x", 7, 0)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        scan._c_scan(b"x", 0, 0)  # type: ignore[misc, arg-type]
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "elastic").exists(), reason="needs ../shared/data")
+@pytest.mark.parametrize(
+    ("name", "fmt"), [("elastic/apache_logs", "combined"), ("dabeaz/access-log", "common")]
+)
+def test_real_logs_give_the_same_columns_both_ways(name: str, fmt: str) -> None:
+    lines = (SHARED_DATA / name).read_text(encoding="latin-1").splitlines(keepends=True)
+    good_lines = "".join(line for line in lines if scan.block_lines_valid(line, fmt))
+    assert len(good_lines) > 0.99 * sum(map(len, lines))  # one known bad line in elastic
+    captured = BLOCK_FIELDS if fmt == "combined" else BLOCK_FIELDS[:6]
+    assert scan.block_columns(good_lines, fmt, captured) == regex_columns(good_lines, fmt, captured)
+
+
+def test_the_c_scanner_is_built_where_a_compiler_is() -> None:
+    """A failed build of the optional scanner must not pass unseen where it can be built."""
+    headers = Path(sysconfig.get_paths()["include"], "Python.h").exists()
+    if os.environ.get("STREAMQL_PURE") or not (shutil.which("cc") and headers):
+        pytest.skip("no C compiler or Python headers: the regex path is the one in use")
+    assert scan.ACCELERATED, "streamql._scanner did not build; pip install -e . shows why"
+
+
+def test_streamql_pure_turns_the_c_scanner_off() -> None:
+    code = "from streamql import scan; print(scan.ACCELERATED)"
+    env = {**os.environ, "STREAMQL_PURE": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
