@@ -1,6 +1,6 @@
 /* streamql._scanner: check every line of a block of Apache log lines in one pass.
 
-   scan(block, format, fields) -> (lines, column, ...) or None
+   scan(block, format, fields, needles=()) -> (lines, column, ..., rows) or None
 
    The same test as streamql.apache.block_pattern(format, ...) with
    re.MULTILINE, where a block is good when the pattern matches every one of
@@ -15,6 +15,12 @@
    (combined). `fields` is a bit mask over streamql.apache.BLOCK_FIELDS: one
    list per bit set follows the line count, in that order. status and bytes
    are ints (bytes "-" is 0), the other fields str.
+
+   With `needles` (a tuple of str), every line is still checked, but only the
+   lines holding one of the needles give their fields, and one more list, the
+   0-based numbers of those lines in the block, ends the tuple. The needles
+   are found by CPython's own substring search over the whole block, so
+   lines without them cost nothing more than their check.
 
    It returns None at the first line the test refuses, so the caller parses
    that block line by line, as it does when the regex refuses a block. The
@@ -198,8 +204,37 @@ digits_to_int(PyObject *block, int kind, const void *data, Py_ssize_t start, Py_
     return PyLong_FromLongLong(value);
 }
 
+#define MAX_NEEDLES 16
+
+/* Where each needle is found next in the block, from one line on. */
+typedef struct {
+    PyObject *block;
+    PyObject *needles;
+    Py_ssize_t count, n, next[MAX_NEEDLES];
+} Needles;
+
+/* Tell whether the line [start, end) holds a needle (one that starts in it:
+   a needle running past the line's end makes it a candidate too, which the
+   caller's exact test then drops). -1 on error. */
+static int
+holds_needle(Needles *nd, Py_ssize_t start, Py_ssize_t end)
+{
+    int hit = 0;
+    for (Py_ssize_t k = 0; k < nd->count; k++) {
+        if (nd->next[k] < start) {
+            Py_ssize_t at = PyUnicode_Find(nd->block, PyTuple_GET_ITEM(nd->needles, k), start, nd->n, 1);
+            if (at == -2)
+                return -1;
+            nd->next[k] = at < 0 ? nd->n : at;
+        }
+        if (nd->next[k] < end)
+            hit = 1;
+    }
+    return hit;
+}
+
 ALWAYS_INLINE PyObject *
-scan_block(PyObject *block, int kind, int format, unsigned fields, PyObject **columns)
+scan_block(PyObject *block, int kind, int format, unsigned fields, PyObject **columns, Needles *nd)
 {
     const void *data = PyUnicode_DATA(block);
     Py_ssize_t n = PyUnicode_GET_LENGTH(block);
@@ -209,7 +244,14 @@ scan_block(PyObject *block, int kind, int format, unsigned fields, PyObject **co
         Py_ssize_t end = scan_line(kind, data, n, i, format, &sp);
         if (end < 0)
             Py_RETURN_NONE;
-        for (int f = 0, c = 0; f < NFIELDS; f++) {
+        int wanted = 1;
+        if (nd != NULL) {
+            wanted = holds_needle(nd, i, end == n ? n : end + 1);
+            if (wanted < 0)
+                return NULL;
+        }
+        int c = 0;
+        for (int f = 0; wanted && f < NFIELDS; f++) {
             if (!(fields & (1u << f)))
                 continue;
             PyObject *value;
@@ -224,6 +266,15 @@ scan_block(PyObject *block, int kind, int format, unsigned fields, PyObject **co
             if (failed)
                 return NULL;
         }
+        if (wanted && nd != NULL) {
+            PyObject *row = PyLong_FromSsize_t(lines);
+            if (row == NULL)
+                return NULL;
+            int failed = PyList_Append(columns[c], row);
+            Py_DECREF(row);
+            if (failed)
+                return NULL;
+        }
         lines++;
         i = end + 1;
     }
@@ -233,10 +284,10 @@ scan_block(PyObject *block, int kind, int format, unsigned fields, PyObject **co
 static PyObject *
 scan(PyObject *module, PyObject *args)
 {
-    PyObject *block;
+    PyObject *block, *needles = NULL;
     int format;
     unsigned int fields;
-    if (!PyArg_ParseTuple(args, "UiI:scan", &block, &format, &fields))
+    if (!PyArg_ParseTuple(args, "UiI|O!:scan", &block, &format, &fields, &PyTuple_Type, &needles))
         return NULL;
     if (format < AUTO || format > COMBINED) {
         PyErr_Format(PyExc_ValueError, "scan: format must be 0, 1 or 2, got %d", format);
@@ -250,10 +301,29 @@ scan(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "scan: referer and agent are in combined lines only");
         return NULL;
     }
-    PyObject *columns[NFIELDS];
+    Needles nd, *ndp = NULL;
+    if (needles != NULL && PyTuple_GET_SIZE(needles) > 0) {
+        if (PyTuple_GET_SIZE(needles) > MAX_NEEDLES) {
+            PyErr_Format(PyExc_ValueError, "scan: at most %d needles, got %zd", MAX_NEEDLES,
+                         PyTuple_GET_SIZE(needles));
+            return NULL;
+        }
+        nd.block = block, nd.needles = needles, nd.n = PyUnicode_GET_LENGTH(block);
+        nd.count = PyTuple_GET_SIZE(needles);
+        for (Py_ssize_t k = 0; k < nd.count; k++) {
+            PyObject *needle = PyTuple_GET_ITEM(needles, k);
+            if (!PyUnicode_Check(needle) || PyUnicode_GET_LENGTH(needle) == 0) {
+                PyErr_SetString(PyExc_TypeError, "scan: needles must be non-empty str");
+                return NULL;
+            }
+            nd.next[k] = -1;
+        }
+        ndp = &nd;
+    }
+    PyObject *columns[NFIELDS + 1];
     int ncolumns = 0;
-    for (int f = 0; f < NFIELDS; f++) {
-        if (fields & (1u << f)) {
+    for (int f = 0; f < NFIELDS + 1; f++) {
+        if (f < NFIELDS ? (fields & (1u << f)) != 0 : ndp != NULL) {
             columns[ncolumns] = PyList_New(0);
             if (columns[ncolumns] == NULL)
                 goto fail;
@@ -263,13 +333,13 @@ scan(PyObject *module, PyObject *args)
     PyObject *lines;
     switch (PyUnicode_KIND(block)) {
     case PyUnicode_1BYTE_KIND:
-        lines = scan_block(block, PyUnicode_1BYTE_KIND, format, fields, columns);
+        lines = scan_block(block, PyUnicode_1BYTE_KIND, format, fields, columns, ndp);
         break;
     case PyUnicode_2BYTE_KIND:
-        lines = scan_block(block, PyUnicode_2BYTE_KIND, format, fields, columns);
+        lines = scan_block(block, PyUnicode_2BYTE_KIND, format, fields, columns, ndp);
         break;
     default:
-        lines = scan_block(block, PyUnicode_4BYTE_KIND, format, fields, columns);
+        lines = scan_block(block, PyUnicode_4BYTE_KIND, format, fields, columns, ndp);
         break;
     }
     if (lines == NULL)
@@ -296,7 +366,7 @@ fail:
 
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS,
-     "scan(block, format, fields) -> (lines, column, ...) or None\n\n"
+     "scan(block, format, fields, needles=()) -> (lines, column, ..., rows) or None\n\n"
      "Check every line of a block of Apache log lines; see streamql.scan."},
     {NULL, NULL, 0, NULL},
 };

@@ -50,7 +50,7 @@ from .context import Errors, RunContext, check_errors
 from .errors import CorruptFileError
 from .expr import Expr, Logic
 from .optimize import pushable_column
-from .scan import block_columns, block_lines_valid
+from .scan import block_hits, block_lines_valid
 
 __all__ = [
     "BLOCK_CHARS",
@@ -255,10 +255,9 @@ def parse_apache_blocks(
         cursor = BlockCursor()
         ctx.cursor = cursor
         blocks = _renumbered(blocks, cursor)
-    find = re.compile("|".join(map(re.escape, needles))) if needles else None
     if agg is not None:
-        sparse = _Sparse(needles, find, prefilter) if find is not None else None
-        return _aggregate(blocks, fmt, errors, ctx, cursor, agg, column, where, sparse, own)
+        return _aggregate(blocks, fmt, errors, ctx, cursor, agg, column, where, needles, own)
+    find = re.compile("|".join(map(re.escape, needles))) if needles else None
     return _records(blocks, fmt, errors, ctx, cursor, prefilter, find, own)
 
 
@@ -295,28 +294,6 @@ def _records(
         ctx.warn()
 
 
-class _Sparse:
-    """How to find the few lines a ``where`` can pass: texts they hold, and the full test."""
-
-    # Below one hit in this many lines, parsing the hits beats building columns.
-    RATIO = 6
-    # After a block with many, the next ones are not counted (counting costs a pass).
-    TRUST = 8
-
-    def __init__(self, needles: tuple[str, ...], find: re.Pattern[str], prefilter: Any) -> None:
-        self.needles, self.find, self.prefilter = needles, find, prefilter
-        self.skip = 0
-
-    def few(self, block: str, lines: int) -> bool:
-        if self.skip:
-            self.skip -= 1
-            return False
-        if sum(map(block.count, self.needles)) * self.RATIO < lines:
-            return True
-        self.skip = self.TRUST
-        return False
-
-
 class _Spec:
     """One aggregate folded from a block's columns: its field, and the rows it takes."""
 
@@ -344,7 +321,7 @@ def _aggregate(
     agg: Aggregate,
     column: str | None,
     where: Expr | None,
-    sparse: _Sparse | None,
+    needles: tuple[str, ...],
     own: bool,
 ) -> Iterator[Any]:
     many = isinstance(agg, Many)
@@ -364,20 +341,10 @@ def _aggregate(
     state = agg.start()
     add = agg.add
     for block in blocks:
-        expected = cursor.lines
-        if (
-            sparse is not None
-            and sparse.few(block, expected)
-            and block_lines_valid(block, fmt, expected)
-        ):
-            lines = _candidates(block, sparse.find, cursor)
-            for item in _parse(lines, fmt, errors, ctx, None, sparse.prefilter):
-                if test is None or test(item):
-                    state = add(state, item)
-            yield state
-            continue
-        raw = block_columns(block, fmt, captured, expected)
-        if raw is not None:
+        found = block_hits(block, fmt, captured, needles, cursor.lines)
+        if found is not None:
+            raw, hits = found  # hits: the lines the columns hold (None: every line)
+            lines = cursor.lines if hits is None else len(hits)
             columns: dict[str, list[Any]] = {}
 
             def column_for(name: str, raw: dict[str, Any] = raw, columns: Any = columns) -> Any:
@@ -394,8 +361,8 @@ def _aggregate(
                 pass  # the line-by-line parse below raises it, at its line
             else:
                 for spec, rows in zip(specs, chosen, strict=True):
-                    values = _values(spec, rows, expected, raw, columns, requests)
-                    record = _record_maker(block, rows, cursor, fmt, ctx)
+                    values = _values(spec, rows, lines, raw, columns, requests)
+                    record = _record_maker(block, rows, hits, cursor, fmt, ctx)
                     if many:
                         state[spec.name] = spec.agg.add_values(state[spec.name], values, record)
                     else:
@@ -429,12 +396,18 @@ def _values(
 
 
 def _record_maker(
-    block: str, rows: list[int] | None, cursor: BlockCursor, fmt: str, ctx: RunContext
+    block: str,
+    rows: list[int] | None,
+    hits: list[int] | None,
+    cursor: BlockCursor,
+    fmt: str,
+    ctx: RunContext,
 ) -> Callable[[int], Any]:
     """A function building the whole record of the i-th value (for min/max by key)."""
 
     def record(i: int) -> Any:
-        n = i if rows is None else rows[i]
+        n = i if rows is None else rows[i]  # the row of the columns
+        n = n if hits is None else hits[n]  # the line of the block
         cursor.within, cursor.offset = n + 1, -1
         return next(_parse(iter((block_lines(block)[n],)), fmt, "raise", ctx, None))
 

@@ -24,18 +24,20 @@ True
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
 from .apache import BLOCK_FIELDS, block_pattern
 
-__all__ = ["ACCELERATED", "block_columns", "block_lines_valid"]
+__all__ = ["ACCELERATED", "block_columns", "block_hits", "block_lines_valid"]
 
 _FORMAT_CODES = {"auto": 0, "common": 1, "combined": 2}
 
-_c_scan: Callable[[str, int, int], tuple[Any, ...] | None] | None
+_c_scan: Callable[..., tuple[Any, ...] | None] | None
 try:
     from . import _scanner
 
@@ -108,3 +110,71 @@ def block_lines_valid(block: str, fmt: str, lines: int | None = None) -> bool:
     False
     """
     return block_columns(block, fmt, (), lines) is not None
+
+
+# Without the C scanner, needles found in more than one line in this many make
+# the regex path cut every line's columns (one pass) rather than find the lines.
+_RATIO = 6
+
+
+@functools.lru_cache(maxsize=64)
+def _finder(needles: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(map(re.escape, needles)))
+
+
+def _hit_lines(block: str, needles: tuple[str, ...]) -> tuple[str, list[int]]:
+    """The lines of ``block`` holding a needle, as one text, and their 0-based numbers."""
+    search = _finder(needles).search
+    pieces: list[str] = []
+    rows: list[int] = []
+    pos = row = 0
+    while (hit := search(block, pos)) is not None:
+        start = block.rfind("\n", 0, hit.start()) + 1
+        end = block.find("\n", hit.end())
+        end = len(block) if end < 0 else end + 1
+        row += block.count("\n", pos, start)
+        rows.append(row)
+        pieces.append(block[start:end])
+        row += block.count("\n", start, end)
+        pos = end
+    return "".join(pieces), rows
+
+
+def block_hits(
+    block: str,
+    fmt: str,
+    captured: tuple[str, ...],
+    needles: tuple[str, ...],
+    lines: int | None = None,
+) -> tuple[dict[str, list[Any]], list[int] | None] | None:
+    r"""Check every line of ``block``; cut the fields of the lines holding one of ``needles``.
+
+    Returns None if any line is refused, else the columns (as
+    :func:`block_columns`) and the 0-based numbers of the lines they come
+    from, or None for every line: the regex path cuts every line when the
+    needles are common. Lines without a needle may be among them, so the
+    caller's own test must follow.
+
+    >>> block = ('h - - [24/Feb/2008:00:08:59 -0600] "GET /robots.txt HTTP/1.1" 200 1\n'
+    ...          + 'h - - [24/Feb/2008:00:09:00 -0600] "GET / HTTP/1.1" 200 2\n' * 6)
+    >>> block_hits(block, "common", ("bytes",), ("robots",))
+    ({'bytes': [1]}, [0])
+    """
+    if not needles:
+        found = block_columns(block, fmt, captured, lines)
+        return None if found is None else (found, None)
+    if lines is None:
+        lines = block.count("\n") + (not block.endswith("\n"))
+    if _c_scan is not None:
+        scanned = _c_scan(block, _FORMAT_CODES[fmt], _mask(captured), needles)
+        if scanned is None or scanned[0] != lines:
+            return None
+        return dict(zip(captured, scanned[1:-1], strict=True)), scanned[-1]
+    if sum(map(block.count, needles)) * _RATIO >= lines:
+        found = _by_regex(block, fmt, captured, lines)
+        return None if found is None else (found, None)
+    if _by_regex(block, fmt, (), lines) is None:
+        return None
+    text, rows = _hit_lines(block, needles)
+    found = _by_regex(text, fmt, captured, len(rows)) if rows else {name: [] for name in captured}
+    return None if found is None else (found, rows)

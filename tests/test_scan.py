@@ -118,6 +118,58 @@ def test_the_c_scanner_refuses_and_cuts_what_the_regex_does(
     assert scan.block_columns(block, fmt, captured) == regex_columns(block, fmt, captured)
 
 
+def only_hits(found: object, block: str, needles: tuple[str, ...]) -> object:
+    """block_hits' answer, the every-line form cut to the lines holding a needle."""
+    if found is None:
+        return None
+    columns, rows = found  # type: ignore[misc]
+    if rows is None:
+        lines = block.split("\n")[: block.count("\n") + (not block.endswith("\n"))]
+        rows = [i for i, line in enumerate(lines) if any(n in line for n in needles)]
+        columns = {name: [column[i] for i in rows] for name, column in columns.items()}
+    return columns, rows
+
+
+FILLER = 'f - - [01/Jan/2008:00:00:00 +0100] "POST /p HTTP/1.1" 200 7'
+
+
+@st.composite
+def padded_blocks(draw: st.DrawFn) -> str:
+    """A block of a few generated lines among up to 40 good lines holding no needle."""
+    lines = draw(st.lists(st.one_of(likely_good, mutated()), min_size=1, max_size=4))
+    lines = draw(st.permutations(lines + [FILLER] * draw(st.integers(0, 40))))
+    return "\n".join(lines) + ("\n" if draw(st.booleans()) else "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    padded_blocks(),
+    st.sampled_from(["auto", "common", "combined"]),
+    st.lists(
+        st.sampled_from(["robots", "404", "GET", "\u00e9", "\u2603", "-0", "zz"]),
+        min_size=1,
+        max_size=3,
+        unique=True,
+    ),
+    st.data(),
+)
+def test_needles_pick_the_lines_holding_them_both_ways(
+    block: str, fmt: str, needles: list[str], data: st.DataObject
+) -> None:
+    captured = data.draw(captures(fmt))
+    every = regex_columns(block, fmt, captured)
+    want = None if every is None else only_hits((every, None), block, tuple(needles))
+    c_scan = scan._c_scan
+    try:
+        scan._c_scan = None
+        by_regex = scan.block_hits(block, fmt, captured, tuple(needles))
+    finally:
+        scan._c_scan = c_scan
+    assert only_hits(by_regex, block, tuple(needles)) == want
+    if scan.ACCELERATED:
+        assert scan.block_hits(block, fmt, captured, tuple(needles)) == want
+
+
 @needs_c
 @settings(max_examples=200, deadline=None)
 @given(
