@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from . import aggregates, files
+from . import aggregates, files, scan
 from .aggregates import EMPTY
 from .context import Reject, RunContext
 from .engine import RunReport, StepStats, execute, running
@@ -131,6 +131,13 @@ class Settings:
 
 
 DEFAULT_SETTINGS = Settings()
+
+
+def _block_check(plan: Iterable[Step]) -> list[str]:
+    """The line explain() adds when blocks of lines are checked: which check does it."""
+    if not any(step.note and "blocks" in step.note for step in plan):
+        return []
+    return [f"  blocks are checked by {scan.checker()}"]
 
 
 class StreamBase(Generic[T]):
@@ -333,6 +340,7 @@ class StreamBase(Generic[T]):
         head = repr(self) + (f".aggregate({aggregate!r})" if aggregate is not None else "")
         lines = [head, ""]
         then = [f"  then {aggregate!r} of the items"] if fold is aggregate is not None else []
+        then += _block_check(plan)
         if not analyze:
             for i, (label, flags) in enumerate(zip(shown, props, strict=True), 1):
                 lines.append(f"  {i}. {label:<{width}}{flags}".rstrip())

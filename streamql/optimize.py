@@ -462,5 +462,6 @@ def for_aggregate(steps: Sequence[Step], agg: Any, options: Options = DEFAULT) -
     pushed = _block_parse(parse, "pushdown", agg=agg, column=column, where=where, **extra)
     inner = parse.render()[len(parse.name) + 1 : -1]
     shown = [inner, f"aggregate={agg!r}"] + ([f"where={where!r}"] if where is not None else [])
+    shown += [f"prescan={extra['prefilter']!r}"] if extra else []
     pushed = dataclasses.replace(pushed, shown=", ".join(filter(None, shown)))
     return (*steps[: end - 2], _as_blocks(steps[end - 2]), pushed), Fold(agg)

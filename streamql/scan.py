@@ -33,22 +33,33 @@ from typing import Any
 
 from .apache import BLOCK_FIELDS, block_pattern
 
-__all__ = ["ACCELERATED", "block_columns", "block_hits", "block_lines_valid"]
+__all__ = ["ACCELERATED", "block_columns", "block_hits", "block_lines_valid", "checker"]
 
 _FORMAT_CODES = {"auto": 0, "common": 1, "combined": 2}
 
 _c_scan: Callable[..., tuple[Any, ...] | None] | None
+_WHY_NOT = "STREAMQL_PURE is set"
 try:
     from . import _scanner
 
     _c_scan = _scanner.scan
 except ImportError:  # built without a C compiler: the regex does the same job
-    _c_scan = None
+    _c_scan, _WHY_NOT = None, "the C scanner is not built"
 if os.environ.get("STREAMQL_PURE"):
     _c_scan = None
 
 #: True when blocks are checked by the C scanner, False when by the regex.
 ACCELERATED = _c_scan is not None
+
+
+def checker() -> str:
+    """Say which check :func:`block_columns` runs, and if not the C scanner, why.
+
+    >>> checker() in ("the C scanner", "a regular expression (the C scanner is not built)",
+    ...               "a regular expression (STREAMQL_PURE is set)")
+    True
+    """
+    return "the C scanner" if _c_scan is not None else f"a regular expression ({_WHY_NOT})"
 
 
 def _mask(captured: tuple[str, ...]) -> int:
@@ -160,7 +171,7 @@ def block_hits(
     >>> block_hits(block, "common", ("bytes",), ("robots",))
     ({'bytes': [1]}, [0])
     """
-    if not needles:
+    if not needles or "" in needles:  # every line holds the empty text
         found = block_columns(block, fmt, captured, lines)
         return None if found is None else (found, None)
     if lines is None:

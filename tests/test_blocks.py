@@ -285,7 +285,7 @@ def test_a_corrupt_archive_fails_after_the_same_lines(tmp_path: Path) -> None:
     assert outcomes[0] == outcomes[1]
 
 
-def test_the_plan_says_what_it_pushed_down() -> None:
+def test_the_plan_says_what_it_pushed_down(scanner: str) -> None:
     plan, fold = optimize.for_aggregate(Stream.lines("log").parse_apache().steps, Count())
     assert [s.render() for s in plan] == [
         "lines('log', blocks=True)",
@@ -315,8 +315,11 @@ def test_the_plan_says_what_it_pushed_down() -> None:
     plan, fold = optimize.for_aggregate(query.steps, Distinct("request"))
     assert [s.render() for s in plan][1] == (
         "parse_apache('combined', aggregate=Distinct('request'), "
-        "where=(F.status == 404) & F.agent.contains('x'))"
+        "where=(F.status == 404) & F.agent.contains('x'), prescan='\" 404 ' & 'x')"
     )
+    said = Stream.lines("log").parse_apache().explain(aggregate=Count()).splitlines()
+    checked = "the C scanner" if scanner == "C scanner" else "a regular expression"
+    assert said[-1].startswith(f"  blocks are checked by {checked}")
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "elastic").exists(), reason="needs ../shared/data")

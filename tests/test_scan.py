@@ -146,7 +146,7 @@ def padded_blocks(draw: st.DrawFn) -> str:
     padded_blocks(),
     st.sampled_from(["auto", "common", "combined"]),
     st.lists(
-        st.sampled_from(["robots", "404", "GET", "\u00e9", "\u2603", "-0", "zz"]),
+        st.sampled_from(["robots", "404", "GET", "\u00e9", "\u2603", "-0", "zz", ""]),
         min_size=1,
         max_size=3,
         unique=True,
