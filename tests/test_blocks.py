@@ -411,7 +411,10 @@ def test_explain_shows_how_a_terminal_runs(tmp_path: Path) -> None:
     path.write_text(line * 10 + "bad\n")
     log = Stream.lines(path).parse_apache()
     shown = log.where(status=404).explain(aggregate=Distinct("request"))
-    assert "parse_apache(aggregate=Distinct('request'), where=F.status == 404)" in shown
+    assert (
+        "parse_apache(aggregate=Distinct('request'), where=F.status == 404, prescan='\" 404 ')"
+        in shown
+    )
     report = log.explain(True, aggregate=Sum("bytes"))
     assert "answer: 70" in report and "1 rejected" in report
     assert "then Sum('bytes') of the items" in log.take(2).explain(aggregate=Sum("bytes"))
