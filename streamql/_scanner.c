@@ -28,15 +28,19 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <datetime.h>
 
 enum { HOST, IDENT, USER, REQ, STATUS, BYTES, REFERER, AGENT, NFIELDS };
 enum { AUTO, COMMON, COMBINED };
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-/* One line's fields, as [start, end) offsets into the block. */
+/* One line's fields, as [start, end) offsets into the block; where its
+   timestamp starts (at the '['); whether it has referer and agent. */
 typedef struct {
     Py_ssize_t start[NFIELDS], end[NFIELDS];
+    Py_ssize_t stamp;
+    int combined;
 } Spans;
 
 static const char *const MONTHS[12] = {
@@ -120,6 +124,8 @@ scan_line(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, int format, Sp
     }
     if (!good_timestamp(stamp))
         return -1;
+    sp->stamp = i;
+    sp->combined = 0;
     i += 28;
     /* the request; then status and bytes; then referer and agent, if any */
     static const int quoted[3] = {REQ, REFERER, AGENT};
@@ -151,6 +157,7 @@ scan_line(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, int format, Sp
                 break;
             if (!tail)
                 return -1;
+            sp->combined = 1;
         }
         /* ' "', then [^"\\\n]* (\\. [^"\\\n]*)* and '"' */
         if (n - i < 2 || AT(i) != ' ' || AT(i + 1) != '"')
@@ -281,6 +288,30 @@ scan_block(PyObject *block, int kind, int format, unsigned fields, PyObject **co
     return PyLong_FromSsize_t(lines);
 }
 
+/* Check the needles argument of scan and records; fill nd. 0 if there are none. */
+static int
+take_needles(PyObject *block, PyObject *needles, Needles *nd)
+{
+    if (needles == NULL || PyTuple_GET_SIZE(needles) == 0)
+        return 0;
+    if (PyTuple_GET_SIZE(needles) > MAX_NEEDLES) {
+        PyErr_Format(PyExc_ValueError, "scan: at most %d needles, got %zd", MAX_NEEDLES,
+                     PyTuple_GET_SIZE(needles));
+        return -1;
+    }
+    nd->block = block, nd->needles = needles, nd->n = PyUnicode_GET_LENGTH(block);
+    nd->count = PyTuple_GET_SIZE(needles);
+    for (Py_ssize_t k = 0; k < nd->count; k++) {
+        PyObject *needle = PyTuple_GET_ITEM(needles, k);
+        if (!PyUnicode_Check(needle) || PyUnicode_GET_LENGTH(needle) == 0) {
+            PyErr_SetString(PyExc_TypeError, "scan: needles must be non-empty str");
+            return -1;
+        }
+        nd->next[k] = -1;
+    }
+    return 1;
+}
+
 static PyObject *
 scan(PyObject *module, PyObject *args)
 {
@@ -302,22 +333,10 @@ scan(PyObject *module, PyObject *args)
         return NULL;
     }
     Needles nd, *ndp = NULL;
-    if (needles != NULL && PyTuple_GET_SIZE(needles) > 0) {
-        if (PyTuple_GET_SIZE(needles) > MAX_NEEDLES) {
-            PyErr_Format(PyExc_ValueError, "scan: at most %d needles, got %zd", MAX_NEEDLES,
-                         PyTuple_GET_SIZE(needles));
-            return NULL;
-        }
-        nd.block = block, nd.needles = needles, nd.n = PyUnicode_GET_LENGTH(block);
-        nd.count = PyTuple_GET_SIZE(needles);
-        for (Py_ssize_t k = 0; k < nd.count; k++) {
-            PyObject *needle = PyTuple_GET_ITEM(needles, k);
-            if (!PyUnicode_Check(needle) || PyUnicode_GET_LENGTH(needle) == 0) {
-                PyErr_SetString(PyExc_TypeError, "scan: needles must be non-empty str");
-                return NULL;
-            }
-            nd.next[k] = -1;
-        }
+    switch (take_needles(block, needles, &nd)) {
+    case -1:
+        return NULL;
+    case 1:
         ndp = &nd;
     }
     PyObject *columns[NFIELDS + 1];
@@ -364,10 +383,214 @@ fail:
     return NULL;
 }
 
+
+/* ------------------------------------------------------------------------
+   records(block, start, max_lines, format, requests, timezone, needles=())
+     -> (records, starts, lines, end) or None
+
+   Build the records streamql.apache.parse_apache yields for up to max_lines
+   lines of block from offset start: the same dicts, keys in the same order,
+   the datetime aware. `requests` maps a request text to its (method,
+   request, proto) (a streamql.apache.RequestParts); `timezone` turns an
+   offset such as "-0600" into a tzinfo. With needles, only the lines holding
+   one become records. Returns the records, the offset where each one's line
+   starts, the lines passed (records or not) and the offset after them; None
+   if one of them is refused, so that the caller parses them one by one. */
+
+enum { K_HOST, K_IDENT, K_USER, K_DATETIME, K_METHOD, K_REQUEST, K_PROTO, K_STATUS, K_BYTES,
+       K_REFERER, K_AGENT, NKEYS };
+static const char *const KEY_NAMES[NKEYS] = {
+    "host", "ident", "user", "datetime", "method", "request", "proto", "status", "bytes",
+    "referer", "agent",
+};
+static PyObject *KEYS[NKEYS];
+
+/* The last timezone met, by its offset text: lines of a log share one. */
+typedef struct {
+    PyObject *requests, *timezone, *tz;
+    char offset[5];
+} Maker;
+
+static int
+set_new(PyObject *record, int key, PyObject *value)
+{
+    if (value == NULL)
+        return -1;
+    int failed = PyDict_SetItem(record, KEYS[key], value);
+    Py_DECREF(value);
+    return failed;
+}
+
+/* Append a new reference to a list, and let it go. */
+static int
+set_append(PyObject *list, PyObject *value)
+{
+    if (value == NULL)
+        return -1;
+    int failed = PyList_Append(list, value);
+    Py_DECREF(value);
+    return failed;
+}
+
+static PyObject *
+when(PyObject *block, int kind, const void *data, Py_ssize_t at, Maker *mk)
+{
+    char t[28];
+    for (int k = 0; k < 28; k++)
+        t[k] = (char)PyUnicode_READ(kind, data, at + k); /* ASCII: checked by scan_line */
+    if (mk->tz == NULL || memcmp(mk->offset, t + 22, 5) != 0) {
+        PyObject *text = PyUnicode_FromStringAndSize(t + 22, 5);
+        if (text == NULL)
+            return NULL;
+        PyObject *tz = PyObject_CallOneArg(mk->timezone, text);
+        Py_DECREF(text);
+        if (tz == NULL)
+            return NULL;
+        if (tz == Py_None) {
+            Py_DECREF(tz);
+            PyErr_Format(PyExc_ValueError, "records: no timezone for %.5s", t + 22);
+            return NULL;
+        }
+        Py_XSETREF(mk->tz, tz);
+        memcpy(mk->offset, t + 22, 5);
+    }
+    int month = 0;
+    while (memcmp(t + 4, MONTHS[month], 3) != 0)
+        month++;
+    return PyDateTimeAPI->DateTime_FromDateAndTime(
+        two(t + 8) * 100 + two(t + 10), month + 1, two(t + 1), two(t + 13), two(t + 16),
+        two(t + 19), 0, mk->tz, PyDateTimeAPI->DateTimeType);
+}
+
+static PyObject *
+make_record(PyObject *block, int kind, const void *data, const Spans *sp, Maker *mk)
+{
+    PyObject *req = PyUnicode_Substring(block, sp->start[REQ], sp->end[REQ]);
+    if (req == NULL)
+        return NULL;
+    PyObject *parts = PyObject_GetItem(mk->requests, req);
+    Py_DECREF(req);
+    if (parts == NULL)
+        return NULL;
+    if (!PyTuple_Check(parts) || PyTuple_GET_SIZE(parts) != 3) {
+        Py_DECREF(parts);
+        PyErr_SetString(PyExc_TypeError, "records: requests must give 3-tuples");
+        return NULL;
+    }
+    PyObject *record = PyDict_New();
+    if (record == NULL) {
+        Py_DECREF(parts);
+        return NULL;
+    }
+    int failed = set_new(record, K_HOST, PyUnicode_Substring(block, sp->start[HOST], sp->end[HOST])) ||
+                 set_new(record, K_IDENT, PyUnicode_Substring(block, sp->start[IDENT], sp->end[IDENT])) ||
+                 set_new(record, K_USER, PyUnicode_Substring(block, sp->start[USER], sp->end[USER])) ||
+                 set_new(record, K_DATETIME, when(block, kind, data, sp->stamp, mk)) ||
+                 PyDict_SetItem(record, KEYS[K_METHOD], PyTuple_GET_ITEM(parts, 0)) ||
+                 PyDict_SetItem(record, KEYS[K_REQUEST], PyTuple_GET_ITEM(parts, 1)) ||
+                 PyDict_SetItem(record, KEYS[K_PROTO], PyTuple_GET_ITEM(parts, 2)) ||
+                 set_new(record, K_STATUS,
+                         digits_to_int(block, kind, data, sp->start[STATUS], sp->end[STATUS])) ||
+                 set_new(record, K_BYTES,
+                         digits_to_int(block, kind, data, sp->start[BYTES], sp->end[BYTES]));
+    if (!failed && sp->combined)
+        failed = set_new(record, K_REFERER,
+                         PyUnicode_Substring(block, sp->start[REFERER], sp->end[REFERER])) ||
+                 set_new(record, K_AGENT,
+                         PyUnicode_Substring(block, sp->start[AGENT], sp->end[AGENT]));
+    Py_DECREF(parts);
+    if (failed) {
+        Py_DECREF(record);
+        return NULL;
+    }
+    return record;
+}
+
+ALWAYS_INLINE PyObject *
+records_block(PyObject *block, int kind, Py_ssize_t i, Py_ssize_t most, int format, Maker *mk,
+              Needles *nd)
+{
+    const void *data = PyUnicode_DATA(block);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(block), lines = 0;
+    PyObject *out = PyList_New(0), *starts = PyList_New(0);
+    if (out == NULL || starts == NULL)
+        goto fail;
+    Spans sp;
+    while (i < n && lines < most) {
+        Py_ssize_t end = scan_line(kind, data, n, i, format, &sp);
+        if (end < 0) {
+            Py_DECREF(out);
+            Py_DECREF(starts);
+            Py_RETURN_NONE;
+        }
+        int wanted = nd == NULL ? 1 : holds_needle(nd, i, end == n ? n : end + 1);
+        if (wanted < 0)
+            goto fail;
+        if (wanted) {
+            PyObject *record = make_record(block, kind, data, &sp, mk);
+            if (record == NULL)
+                goto fail;
+            int failed = PyList_Append(out, record);
+            Py_DECREF(record);
+            if (failed || set_append(starts, PyLong_FromSsize_t(i)))
+                goto fail;
+        }
+        lines++;
+        i = end < n ? end + 1 : n;
+    }
+    return Py_BuildValue("NNnn", out, starts, lines, i);
+fail:
+    Py_XDECREF(out);
+    Py_XDECREF(starts);
+    return NULL;
+}
+
+static PyObject *
+records(PyObject *module, PyObject *args)
+{
+    PyObject *block, *requests, *timezone, *needles = NULL;
+    Py_ssize_t start, most;
+    int format;
+    if (!PyArg_ParseTuple(args, "UnniOO|O!:records", &block, &start, &most, &format, &requests,
+                          &timezone, &PyTuple_Type, &needles))
+        return NULL;
+    if (format < AUTO || format > COMBINED) {
+        PyErr_Format(PyExc_ValueError, "records: format must be 0, 1 or 2, got %d", format);
+        return NULL;
+    }
+    if (start < 0 || start > PyUnicode_GET_LENGTH(block) || most < 0) {
+        PyErr_SetString(PyExc_ValueError, "records: start must be in the block, max_lines >= 0");
+        return NULL;
+    }
+    Needles nd;
+    int has = take_needles(block, needles, &nd);
+    if (has < 0)
+        return NULL;
+    Maker mk = {requests, timezone, NULL, {0}};
+    PyObject *result;
+    switch (PyUnicode_KIND(block)) {
+    case PyUnicode_1BYTE_KIND:
+        result = records_block(block, PyUnicode_1BYTE_KIND, start, most, format, &mk, has ? &nd : NULL);
+        break;
+    case PyUnicode_2BYTE_KIND:
+        result = records_block(block, PyUnicode_2BYTE_KIND, start, most, format, &mk, has ? &nd : NULL);
+        break;
+    default:
+        result = records_block(block, PyUnicode_4BYTE_KIND, start, most, format, &mk, has ? &nd : NULL);
+        break;
+    }
+    Py_XDECREF(mk.tz);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS,
      "scan(block, format, fields, needles=()) -> (lines, column, ..., rows) or None\n\n"
      "Check every line of a block of Apache log lines; see streamql.scan."},
+    {"records", records, METH_VARARGS,
+     "records(block, start, max_lines, format, requests, timezone, needles=())\n"
+     "-> (records, lines, end) or None\n\n"
+     "Build the records of up to max_lines lines; see streamql.blocks."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -378,5 +601,12 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__scanner(void)
 {
+    PyDateTime_IMPORT;
+    if (PyDateTimeAPI == NULL)
+        return NULL;
+    for (int k = 0; k < NKEYS; k++) {
+        if (KEYS[k] == NULL && (KEYS[k] = PyUnicode_InternFromString(KEY_NAMES[k])) == NULL)
+            return NULL;
+    }
     return PyModule_Create(&module);
 }

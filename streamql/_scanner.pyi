@@ -4,3 +4,13 @@ from typing import Any
 def scan(
     block: str, format: int, fields: int, needles: tuple[str, ...] = (), /
 ) -> tuple[Any, ...] | None: ...
+def records(
+    block: str,
+    start: int,
+    max_lines: int,
+    format: int,
+    requests: Any,
+    timezone: Any,
+    needles: tuple[str, ...] = (),
+    /,
+) -> tuple[list[Any], list[int], int, int] | None: ...

@@ -50,7 +50,7 @@ from .context import Errors, RunContext, check_errors
 from .errors import CorruptFileError
 from .expr import Expr, Logic
 from .optimize import pushable_column
-from .scan import block_hits, block_lines_valid
+from .scan import block_hits, block_lines_valid, block_records, builds_records
 
 __all__ = [
     "BLOCK_CHARS",
@@ -169,10 +169,10 @@ def block_lines(block: str) -> list[str]:
     return out
 
 
-def _numbered(lines: Iterable[str], cursor: BlockCursor) -> Iterator[str]:
+def _numbered(lines: Iterable[str], cursor: BlockCursor, first: int = 1) -> Iterator[str]:
     """Pass lines on, keeping the cursor at each one (the line numbers of rejects)."""
     cursor.offset = -1
-    for n, line in enumerate(lines, 1):
+    for n, line in enumerate(lines, first):
         cursor.within = n
         yield line
 
@@ -257,8 +257,7 @@ def parse_apache_blocks(
         blocks = _renumbered(blocks, cursor)
     if agg is not None:
         return _aggregate(blocks, fmt, errors, ctx, cursor, agg, column, where, needles, own)
-    find = re.compile("|".join(map(re.escape, needles))) if needles else None
-    return _records(blocks, fmt, errors, ctx, cursor, prefilter, find, own)
+    return _records(blocks, fmt, errors, ctx, cursor, prefilter, needles, own)
 
 
 def parse_blocks_step(*args: Any, **kwargs: Any) -> Iterator[Any]:
@@ -281,10 +280,15 @@ def _records(
     ctx: RunContext,
     cursor: BlockCursor,
     prefilter: Callable[[str], Any] | None,
-    find: re.Pattern[str] | None,
+    needles: tuple[str, ...],
     own: bool,
 ) -> Iterator[Any]:
+    find = re.compile("|".join(map(re.escape, needles))) if needles else None
+    requests = RequestParts()
     for block in blocks:
+        if builds_records():
+            yield from _built(block, fmt, errors, ctx, cursor, prefilter, needles, requests)
+            continue
         if find is not None and block_lines_valid(block, fmt, cursor.lines):
             lines: Iterator[str] = _candidates(block, find, cursor)
         else:
@@ -292,6 +296,45 @@ def _records(
         yield from _parse(lines, fmt, errors, ctx, None, prefilter)
     if own and errors == "skip":
         ctx.warn()
+
+
+# Lines per call of the C record builder: its records are alive at once.
+RECORD_BATCH = 1024
+
+
+def _built(
+    block: str,
+    fmt: str,
+    errors: Errors,
+    ctx: RunContext,
+    cursor: BlockCursor,
+    prefilter: Callable[[str], Any] | None,
+    needles: tuple[str, ...],
+    requests: RequestParts,
+) -> Iterator[Any]:
+    """The records of one block, built in C a batch of lines at a time.
+
+    A batch holding a line the C scanner refuses, and the rest of the block,
+    are parsed line by line, with their rejects.
+    """
+    pos = done = 0
+    while pos < len(block):
+        found = block_records(block, fmt, pos, RECORD_BATCH, requests, needles)
+        if found is None:
+            lines = _numbered(block_lines(block[pos:]), cursor, done + 1)
+            yield from _parse(lines, fmt, errors, ctx, None, prefilter)
+            return
+        records, starts, passed, pos = found
+        done += passed
+        if prefilter is None:
+            for record, cursor.offset in zip(records, starts, strict=True):
+                yield record  # the cursor is at its line, should a later step raise
+            continue
+        for record, start in zip(records, starts, strict=True):
+            end = block.find("\n", start) + 1 or len(block)
+            if prefilter(block[start:end]):
+                cursor.offset = start
+                yield record
 
 
 class _Spec:

@@ -65,7 +65,15 @@ from typing import Any, Protocol
 from .aggregates import Aggregate
 from .engine import RunReport
 from .optimize import DEFAULT, Options
-from .parallel import Part, PartResult, check_workers, merge_results, run_part, split_plan
+from .parallel import (
+    Part,
+    PartFailed,
+    PartResult,
+    check_workers,
+    merge_results,
+    run_part,
+    split_plan,
+)
 from .plan import Step
 
 __all__ = ["run_dask", "DaskClient"]
@@ -167,13 +175,9 @@ def _task(
     plan: Options,
 ) -> PartResult:
     """Run one part in a worker, making its result and any error fit to travel."""
-    try:
-        state, rejected, first, skipped = run_part(part, source, options, rest, agg, plan)
-    except Exception as exc:
-        carried = _Carried.wrap(exc)
-        if carried is None:
-            raise
-        raise carried from None
+    state, rejected, first, skipped = run_part(part, source, options, rest, agg, plan)
+    if isinstance(state, PartFailed):
+        state.exc = _Carried.wrap(state.exc) or state.exc
     return state, rejected, first, skipped
 
 
@@ -194,7 +198,7 @@ def run_dask(
     ``report``, if given, is filled as the default engine fills it;
     ``options`` are the planner's, applied to each part's plan. Raises
     ValueError when the plan cannot run in parts, and a part's own exception
-    when one fails (on a cluster, the parts still to run are cancelled).
+    when one fails: that of the first part, in order, that failed.
 
     >>> import dask, os, tempfile
     >>> from streamql import Stream
@@ -227,13 +231,10 @@ def run_dask(
     shared = [dataclasses.replace(p, path=os.path.abspath(p.path)) for p in parts]
     names = {s.path: p.path for s, p in zip(shared, parts, strict=True)}
     tasks = [functools.partial(_task, p, source, found, rest, agg, options) for p in shared]
-    try:
-        if client is not None:
-            results = _on_client(client, tasks)
-        else:
-            results = _on_scheduler(dask, tasks, workers)
-    except _Carried as carried:
-        raise carried.rebuild().with_traceback(carried.__traceback__) from None
+    if client is not None:
+        results = _on_client(client, tasks)
+    else:
+        results = _on_scheduler(dask, tasks, workers)
     home = [_home(agg, result, names) for result in results]
     return merge_results(agg, home, report)
 
@@ -265,8 +266,10 @@ def _on_scheduler(
 
 
 def _home(agg: Aggregate, result: PartResult, names: dict[str, str]) -> PartResult:
-    """Undo what the trip changed: the absolute path of the first reject."""
+    """Undo what the trip changed: the absolute path of the first reject, a carried error."""
     state, rejected, first, skipped = result
+    if isinstance(state, PartFailed) and isinstance(state.exc, _Carried):
+        state.exc = state.exc.rebuild()
     if first is not None and first.get("file") in names:
         first = {**first, "file": names[first["file"]]}
     return state, rejected, first, skipped

@@ -18,19 +18,30 @@ import io
 import itertools
 import multiprocessing
 import os
+import pickle
+import traceback
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from . import files
 from .aggregates import Aggregate
 from .context import RunContext
 from .engine import RunReport, running
+from .errors import StreamError
 from .optimize import DEFAULT, Options, for_aggregate, reads_blocks
 from .plan import Step
 
-__all__ = ["split_plan", "run_parallel", "run_part", "merge_results", "Part", "MIN_PART_BYTES"]
+__all__ = [
+    "split_plan",
+    "run_parallel",
+    "run_part",
+    "merge_results",
+    "Part",
+    "PartFailed",
+    "MIN_PART_BYTES",
+]
 
 # Below this a plain file is not worth cutting further.
 MIN_PART_BYTES = 4 << 20
@@ -196,8 +207,32 @@ def split_plan(
 # The plan a forked worker runs: set in the parent just before the pool forks.
 _JOB: dict[str, Any] = {}
 
-# What one part sends back: its partial aggregate and its rejects.
+# What one part sends back: its partial aggregate (or PartFailed) and its rejects.
 PartResult = tuple[Any, Counter[str], Any, int]
+
+
+class WorkerTraceback(Exception):
+    """The traceback of an exception raised in a worker, as the cause of the one raised here."""
+
+    def __str__(self) -> str:
+        return f"\n{self.args[0]}"
+
+
+class PartFailed:
+    """A part's exception, sent home as its result.
+
+    Every part runs to its end or its first error; the parent then raises
+    the error of the first part, in file order, that failed, after counting
+    the rejects of the parts before it and of that part up to its error: what
+    the default engine would have raised, and counted, reading the parts in
+    order. ``trace`` is the worker's traceback, as text.
+    """
+
+    def __init__(self, exc: BaseException, trace: str) -> None:
+        self.exc, self.trace = exc, trace
+
+    def raise_it(self) -> NoReturn:
+        raise self.exc from WorkerTraceback(self.trace)
 
 
 def run_part(
@@ -212,30 +247,47 @@ def run_part(
     step = Step("part", source, (part,), tuple(options.items()), source=True, uses_ctx=True)
     ctx = RunContext()
     steps, fold = for_aggregate((step, *rest), agg, plan_options)
-    with running(steps, RunReport(), ctx=ctx, warn=False, options=plan_options) as it:
-        state = fold.add_all(fold.start(), it)
+    try:
+        with running(steps, RunReport(), ctx=ctx, warn=False, options=plan_options) as it:
+            state = fold.add_all(fold.start(), it)
+    except Exception as exc:
+        state = PartFailed(exc, traceback.format_exc())
     return state, ctx.rejected, ctx.first_reject, ctx.skipped
 
 
 def _run_part(index: int) -> PartResult:
     job = _JOB
-    return run_part(
+    result = run_part(
         job["parts"][index], job["source"], job["options"], job["rest"], job["agg"], job["plan"]
     )
+    failed = result[0]
+    if isinstance(failed, PartFailed):
+        try:  # the exception must survive the trip home, or the pool cannot send it
+            pickle.loads(pickle.dumps(failed.exc))
+        except Exception:
+            shown = f"{type(failed.exc).__name__}: {failed.exc}"
+            failed.exc = StreamError(f"a worker raised {shown} (it cannot be pickled home)")
+    return result
 
 
 def merge_results(
     agg: Aggregate, results: Sequence[PartResult], report: RunReport, stacklevel: int = 5
 ) -> Any:
-    """Merge the parts' results in part order into ``agg``'s answer; warn of rejects once."""
+    """Merge the parts' results in part order into ``agg``'s answer; warn of rejects once.
+
+    Raises the exception of the first part that failed (see :class:`PartFailed`).
+    """
     ctx = RunContext()
     state = agg.start()
     for part_state, rejected, first, skipped in results:
-        state = agg.merge(state, part_state)
         ctx.rejected.update(rejected)
         ctx.skipped += skipped
         if ctx.first_reject is None:
             ctx.first_reject = first
+        if isinstance(part_state, PartFailed):
+            report.rejected, report.first_reject = dict(ctx.rejected), ctx.first_reject
+            part_state.raise_it()
+        state = agg.merge(state, part_state)
     report.rejected, report.first_reject, report.completed = (
         dict(ctx.rejected),
         ctx.first_reject,

@@ -31,9 +31,17 @@ from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
-from .apache import BLOCK_FIELDS, block_pattern
+from .apache import BLOCK_FIELDS, RequestParts, _timezone, block_pattern
 
-__all__ = ["ACCELERATED", "block_columns", "block_hits", "block_lines_valid", "checker"]
+__all__ = [
+    "ACCELERATED",
+    "block_columns",
+    "block_hits",
+    "block_lines_valid",
+    "block_records",
+    "builds_records",
+    "checker",
+]
 
 _FORMAT_CODES = {"auto": 0, "common": 1, "combined": 2}
 
@@ -189,3 +197,40 @@ def block_hits(
     text, rows = _hit_lines(block, needles)
     found = _by_regex(text, fmt, captured, len(rows)) if rows else {name: [] for name in captured}
     return None if found is None else (found, rows)
+
+
+def builds_records() -> bool:
+    """Tell whether :func:`block_records` can run (it needs the C scanner)."""
+    return _c_scan is not None
+
+
+def block_records(
+    block: str,
+    fmt: str,
+    start: int,
+    max_lines: int,
+    requests: RequestParts,
+    needles: tuple[str, ...] = (),
+) -> tuple[list[Any], list[int], int, int] | None:
+    r"""Build the records of up to ``max_lines`` lines of ``block`` from offset ``start``, in C.
+
+    The records are those :func:`streamql.apache.parse_apache` makes of the
+    lines (or of those holding one of ``needles``). Returns them, the offset
+    of each one's line, the number of lines passed and the offset after
+    them; None if one of those lines is refused, so that the caller parses
+    them one by one. Needs the C scanner (:func:`builds_records`).
+
+    >>> block = '1.2.3.4 - - [24/Feb/2008:00:08:59 -0600] "GET /a HTTP/1.1" 200 10\n'
+    >>> if builds_records():  # else the same, line by line: parse_apache(block_lines(block))
+    ...     records, starts, lines, end = block_records(block, "auto", 0, 9, RequestParts())
+    ...     print(records[0]["datetime"].isoformat(), starts, lines, end == len(block))
+    ... else:
+    ...     print("2008-02-24T00:08:59-06:00 [0] 1 True")
+    2008-02-24T00:08:59-06:00 [0] 1 True
+    """
+    if _c_scan is None:
+        raise RuntimeError("block_records: the C scanner is not in use; see builds_records()")
+    needles = () if "" in needles else needles
+    return _scanner.records(
+        block, start, max_lines, _FORMAT_CODES[fmt], requests, _timezone, needles
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import pickle
 import warnings
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,48 @@ def test_errors_in_a_worker_reach_the_caller_whole(
         201,
         "not an Apache log line",
     )
+
+
+class Picky(Exception):
+    """An exception that pickle cannot rebuild (its __init__ wants two arguments)."""
+
+    def __init__(self, a: str, b: str) -> None:
+        super().__init__(f"{a}/{b}")
+
+
+def test_the_first_part_in_order_to_fail_is_the_error_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the default engine would: the earliest error, after the rejects before it."""
+    monkeypatch.setattr(parallel, "MIN_PART_BYTES", 1000)
+    line = '1.2.3.4 - - [24/Feb/2008:00:08:59 -0600] "GET /{} HTTP/1.1" 200 1\n'
+    path = tmp_path / "log"
+    body = [line.format(i) for i in range(600)]
+    body[10] = "bad\n"
+    path.write_text("".join(body))
+
+    def boom(record: Any) -> Any:
+        if record["request"] in ("/500", "/100"):  # the later part fails first: no wait
+            raise KeyError(record["request"])
+        return record
+
+    log = Stream.lines(path).parse_apache().map(boom)
+    for engine in ("default", "processes"):
+        query = log.using(engine, workers=4)
+        with pytest.raises(KeyError, match="/100"):
+            query.count()
+        assert query.last_run.rejected == {"parse_apache": 1}
+
+    def picky(record: Any) -> Any:
+        raise Picky("x", "y")
+
+    try:  # tblib (which distributed installs) teaches pickle to rebuild such exceptions
+        pickle.loads(pickle.dumps(Picky("x", "y")))
+        expected: tuple[type[Exception], str] = (Picky, "x/y")
+    except TypeError:
+        expected = (StreamError, r"a worker raised Picky: x/y \(it cannot be pickled home\)")
+    with pytest.raises(expected[0], match=expected[1]):
+        Stream.lines(path).parse_apache().map(picky).count(engine="processes")
 
 
 def test_a_part_with_nothing_in_it_is_empty_after_the_trip(
