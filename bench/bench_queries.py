@@ -22,8 +22,10 @@ Queries (``--queries``, comma-separated; default all): ``bytes`` (Part 2 sum of
 the last column), ``parsed-bytes`` (the same sum over parsed records),
 ``tree`` (Part 3 sum over a directory tree of plain, .gz and .bz2 logs
 matching a pattern), and the Part 4 queries over parsed records ``404``,
-``largest``, ``hosts``, ``downloads``, ``robots``. Under each table, the
-issue's targets are checked against the rows.
+``largest``, ``hosts``, ``downloads``, ``robots``; then ``404-lambda``, the
+404 count with a Python function as the ``where`` (nothing pushed down: every
+record is built). Under each table, the issue's targets are checked against
+the rows.
 
 The big log is built by ``bench/makebig.py`` in a temporary directory that is
 deleted afterwards (``--keep`` keeps it; ``--tmpdir`` chooses where it goes).
@@ -181,6 +183,12 @@ def hand_largest(path: str) -> tuple[int, str]:
         return max((r["bytes"], r["request"]) for r in log)
 
 
+def hand_404_count(path: str) -> int:
+    with open(path) as lines:
+        log = apache_log(lines)
+        return sum(1 for r in log if r["status"] == 404)
+
+
 def hand_hosts(path: str) -> set[str]:
     with open(path) as lines:
         log = apache_log(lines)
@@ -285,6 +293,13 @@ def sq_404(path: str, engine: str) -> set[str]:
     from streamql import Stream
 
     return Stream.lines(path).parse_apache().where(status=404).set("request", engine=engine)
+
+
+def sq_404_lambda(path: str, engine: str) -> int:
+    from streamql import Stream
+
+    log = Stream.lines(path).parse_apache()
+    return log.where(lambda r: r["status"] == 404).count(engine=engine)
 
 
 def sq_largest(path: str, engine: str) -> tuple[int, str]:
@@ -405,6 +420,14 @@ QUERIES = (
         "tutorial apache_log",
         sq_robots,
         Awk('index($7, "robots.txt") { s[$1] = 1 } END ' + AWK_SET, _lines),
+    ),
+    Query(
+        "404-lambda",
+        "404 count, where(lambda r: ...): every record built",
+        hand_404_count,
+        "tutorial apache_log",
+        sq_404_lambda,
+        Awk("$9 == 404 { n++ } END { print n + 0 }", int),
     ),
 )
 BY_KEY = {q.key: q for q in QUERIES}
