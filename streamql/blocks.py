@@ -2,15 +2,16 @@ r"""Whole blocks of lines: how the planner makes a query read and parse faster.
 
 Python pays for every item that crosses a generator. The tutorial's pipelines
 pay it per line and per record; a query over a 1.3 GB log pays it 13 million
-times. When the planner (:mod:`streamql.optimize`) sees a query that only needs
-a few records, or only an aggregate of a field or two, it switches the file
-source to :func:`blocks`, which hands out about a megabyte of whole lines at a
-time, and the parser to :func:`parse_apache_blocks`, which checks every line of
-a block with one call of :func:`streamql.scan.block_columns` (a C scanner, or
-the same test as one regular expression) and then:
+times. When the planner (:mod:`streamql.optimize`) sees ``parse_apache`` read
+files, it switches the file source to :func:`blocks`, which hands out about a
+megabyte of whole lines at a time, and the parser to
+:func:`parse_apache_blocks`, which checks every line of a block at once
+(:mod:`streamql.scan`: a C scanner, or the same test as one regular
+expression) and then:
 
-- with ``needles`` (texts a wanted line must hold, from a ``where``), builds
-  records only for the lines that hold one of them;
+- builds the records in C, a batch of lines at a time (where the C scanner is
+  built), or with ``needles`` (texts a wanted line must hold, from a
+  ``where``) only those of the lines that hold one of them;
 - with ``agg`` (the query's aggregate of a field, after any ``where`` on
   fields), folds the field's column of the block into the aggregate in C, and
   yields only the aggregate's running state, once per block.
@@ -75,22 +76,30 @@ class BlockCursor:
     ``offset`` (a character offset, turned into a line only if asked).
     """
 
-    __slots__ = ("base", "block", "lines", "offset", "path", "within")
+    __slots__ = ("base", "block", "counted", "lines", "offset", "path", "within")
 
     def __init__(self) -> None:
         self.path: str | None = None
         self.base = self.lines = self.within = 0
         self.block = ""
         self.offset = -1
+        self.counted = (0, 0)  # newlines before an offset: where the last count stopped
 
     def at(self, block: str, base: int) -> None:
         """Move to a new block that follows ``base`` lines of its file."""
         self.block, self.base, self.within, self.offset = block, base, 0, -1
         self.lines = block.count("\n") + (not block.endswith("\n"))
+        self.counted = (0, 0)
 
     def position(self) -> tuple[str | None, int | None]:
         if self.offset >= 0:
-            self.within = self.block.count("\n", 0, self.offset) + 1
+            # Asked once per record (with_origin), so count on from the last answer.
+            start, newlines = self.counted
+            if self.offset < start:
+                start = newlines = 0
+            newlines += self.block.count("\n", start, self.offset)
+            self.counted = (self.offset, newlines)
+            self.within = newlines + 1
             self.offset = -1
         return self.path, (self.base + self.within) or None
 

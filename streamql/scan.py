@@ -1,16 +1,19 @@
-r"""Check every line of a block of Apache log lines at once, and cut out its columns.
+r"""Check every line of a block of Apache log lines at once; cut its columns, or its records.
 
 :func:`block_columns` is the fast check of :mod:`streamql.blocks`: it tells
 whether every line of a block is a good log line (the one test of
 :func:`streamql.apache.block_pattern`, timestamps checked in full), and if so
-hands back the fields the query needs as one list per field. A block it
+hands back the fields the query needs as one list per field
+(:func:`block_hits`: only for the lines holding some texts). A block it
 refuses is parsed line by line by the caller, so the check may refuse a good
-line (that costs time) but never passes a bad one.
+line (that costs time) but never passes a bad one. :func:`block_records`
+builds the records themselves.
 
 Two implementations give the same answers: the C scanner ``_scanner``, built
 when streamql is installed where a C compiler is present, and the regular
-expression, which CPython runs at about a third of the C scanner's speed.
-:data:`ACCELERATED` tells which one runs; ``STREAMQL_PURE=1`` in the
+expression, which CPython runs at about a fifth of the C scanner's speed
+(:func:`block_records` is C only: without it, records come from the line
+parser). :func:`checker` says which one runs; ``STREAMQL_PURE=1`` in the
 environment turns the C scanner off. The tests compare the two on generated
 lines.
 
