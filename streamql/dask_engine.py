@@ -220,8 +220,7 @@ def run_dask(
     if workers is None:
         workers = _threads(client) if client is not None else (os.cpu_count() or 1)
     try:
-        # bzip2 files whole: a run of blocks that fails is retried whole only by processes.
-        parts, source, found, rest = split_plan(steps, workers, split_bz2=False)
+        parts, source, found, rest = split_plan(steps, workers)
     except ValueError as exc:
         # split_plan speaks for the processes engine; the reason is the same here.
         raise ValueError(str(exc).replace("engine='processes'", "engine='dask'")) from None

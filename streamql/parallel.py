@@ -2,13 +2,11 @@
 
 A plan whose source is files (``Stream.lines(...)`` or
 ``Stream.files(...).open().cat()``) followed only by row-wise steps can be cut
-into parts — each plain file into byte ranges that begin at line starts, each
-bzip2 file into runs of its blocks (:mod:`streamql.bz2split`), other
-compressed files whole — and each part run in its own process up to a partial
-aggregate. The costliest parts are handed out first. The parent merges the
-partial results in part order, so the answer is the one the default engine
-gives, and so are the rejected-line counts (with line numbers counted from the
-start of each file).
+into parts — each compressed file whole, each plain file into byte ranges that
+begin at line starts — and each part run in its own process up to a partial
+aggregate. The parent merges the partial results in part order, so the answer
+is the one the default engine gives, and so are the rejected-line counts (with
+line numbers counted from the start of each file).
 
 Workers are forked (POSIX), so the plan, lambdas included, needs no pickling;
 only the partial results travel back.
@@ -16,7 +14,6 @@ only the partial results travel back.
 
 from __future__ import annotations
 
-import functools
 import io
 import itertools
 import multiprocessing
@@ -24,13 +21,12 @@ import os
 import pickle
 import traceback
 from collections import Counter
-from collections.abc import Callable, Collection, Generator, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from . import files
 from .aggregates import Aggregate
-from .bz2split import Bz2Layout, RunReader, SplitFailed, bz2_blocks, lines_before
 from .context import RunContext
 from .engine import RunReport, running
 from .errors import StreamError
@@ -49,27 +45,15 @@ __all__ = [
 
 # Below this a plain file is not worth cutting further.
 MIN_PART_BYTES = 4 << 20
-# What reading one byte of a file costs, against one byte of plain text (rough
-# figures on logs: the text and its decompression). Only the sizes of parts
-# depend on them, never an answer.
-COSTS = {None: 1.0, "bz2": 100.0, "gzip": 15.0, "xz": 25.0}
-# Parts per worker to aim for: a worker that is done early takes another.
-PARTS_PER_WORKER = 2
 
 
 @dataclass(frozen=True)
 class Part:
-    """A piece of one file: all of it, the bytes [start, stop), or a run of bzip2 blocks.
-
-    ``bz2`` is the file's block layout and the run's blocks [first, stop);
-    ``cost`` is what reading the part is guessed to cost (the largest go first).
-    """
+    """A piece of one file: all of it (``stop`` None) or the bytes [start, stop)."""
 
     path: str
     start: int = 0
     stop: int | None = None
-    bz2: tuple[Bz2Layout, int, int] | None = None
-    cost: float = field(default=0.0, compare=False)
 
 
 class _Window(io.RawIOBase):
@@ -101,8 +85,8 @@ class _Window(io.RawIOBase):
 class _OffsetCursor:
     """A line cursor whose line numbers start after a prefix counted only when asked."""
 
-    def __init__(self, inner: Any, count: Callable[[], int]) -> None:
-        self.inner, self.count = inner, count
+    def __init__(self, inner: Any, path: str, start: int) -> None:
+        self.inner, self.path, self.start = inner, path, start
         self.prefix: int | None = None
 
     def position(self) -> tuple[str | None, int | None]:
@@ -110,7 +94,7 @@ class _OffsetCursor:
         if lineno is None:
             return path, lineno
         if self.prefix is None:
-            self.prefix = self.count()
+            self.prefix = _count_lines(self.path, self.start)
         return path, lineno + self.prefix
 
 
@@ -132,25 +116,16 @@ def _part_lines(
     part: Part, *, ctx: RunContext, blocks: bool = False, **options: Any
 ) -> Iterator[str]:
     """The lines (or blocks) of one part, with origins counted from the start of its file."""
-    raw: io.RawIOBase
-    if part.bz2 is not None:
-        layout, first, stop = part.bz2
-        raw, at_start = RunReader(part.path, layout, first, stop), first == 0
-        count = functools.partial(lines_before, part.path, layout, first)
-    elif part.stop is None:
+    if part.stop is None:
         return files.lines(part.path, ctx=ctx, blocks=blocks, **options)
-    else:
-        raw, at_start = _Window(part.path, part.start, part.stop), part.start == 0
-        count = functools.partial(_count_lines, part.path, part.start)
-    buffered = io.BufferedReader(raw, buffer_size=1 << 18)
+    buffered = io.BufferedReader(_Window(part.path, part.start, part.stop), buffer_size=1 << 18)
     encoding = options.get("encoding", "utf-8")
-    if at_start and encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
+    if part.start == 0 and encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
         encoding = "utf-8-sig"  # a BOM can only stand at the start of the file
     text = io.TextIOWrapper(
         buffered, encoding=encoding, errors=options.get("decode_errors", "backslashreplace")
     )
-    text.path = part.path  # type: ignore[attr-defined]
-    text.compression = None if part.bz2 is None else "bz2"  # type: ignore[attr-defined]
+    text.path, text.compression = part.path, None  # type: ignore[attr-defined]
 
     def opened() -> Generator[Any, None, None]:
         try:
@@ -160,7 +135,7 @@ def _part_lines(
 
     source = opened()
     lines = files.Closing(files.cat(source, blocks=blocks, ctx=ctx), source.close)
-    ctx.cursor = _OffsetCursor(ctx.cursor, count)
+    ctx.cursor = _OffsetCursor(ctx.cursor, part.path, part.start)
     return lines
 
 
@@ -177,45 +152,25 @@ def _line_starts(path: str, size: int, pieces: int) -> list[int]:
     return [*cuts, size]
 
 
-def _parts(
-    paths: Sequence[str], workers: int, whole: Collection[str] = (), split_bz2: bool = True
-) -> list[Part]:
-    """Cut the files into parts of about equal cost, ``PARTS_PER_WORKER`` per worker.
-
-    Plain files are cut at line starts, one-stream bzip2 files at blocks
-    (unless in ``whole``, or ``split_bz2`` is false); other files stay whole.
-    """
-    kinds, sizes = {}, {}
-    for path in paths:
-        with open(path, "rb") as f:
-            kinds[path] = files._sniff(f)
-        sizes[path] = os.path.getsize(path)
-    costs = {p: sizes[p] * COSTS.get(kinds[p], COSTS["gzip"]) for p in paths}
-    target = (sum(costs.values()) or 1) / (workers * PARTS_PER_WORKER)
+def _parts(paths: Sequence[str], workers: int) -> list[Part]:
+    sizes = {p: os.path.getsize(p) for p in paths}
+    total = sum(sizes.values()) or 1
     parts: list[Part] = []
     for path in paths:
-        cost, kind = costs[path], kinds[path]
-        pieces = max(1, min(round(cost / target), int(cost // MIN_PART_BYTES)))
-        layout = None
-        if kind == "bz2" and pieces > 1 and split_bz2 and path not in whole:
-            layout = bz2_blocks(path)
-        if layout is not None:
-            runs = min(pieces, len(layout.starts))
-            cuts = [len(layout.starts) * i // runs for i in range(runs + 1)]
-            parts += [
-                Part(path, bz2=(layout, a, b), cost=cost * (b - a) / len(layout.starts))
-                for a, b in itertools.pairwise(cuts)
-            ]
-        elif kind is None and pieces > 1:
-            cuts = _line_starts(path, sizes[path], pieces)
-            parts += [Part(path, a, b, cost=b - a) for a, b in itertools.pairwise(cuts)]
-        else:
-            parts.append(Part(path, cost=cost))
+        with open(path, "rb") as f:
+            compressed = files._sniff(f) is not None
+        size = sizes[path]
+        pieces = min(max(1, round(workers * size / total)), max(1, size // MIN_PART_BYTES))
+        if compressed or pieces == 1:
+            parts.append(Part(path))
+            continue
+        cuts = _line_starts(path, size, pieces)
+        parts += [Part(path, a, b) for a, b in itertools.pairwise(cuts)]
     return parts
 
 
 def split_plan(
-    steps: Sequence[Step], workers: int, whole: Collection[str] = (), split_bz2: bool = True
+    steps: Sequence[Step], workers: int
 ) -> tuple[list[Part], Callable[..., Any], dict[str, Any], tuple[Step, ...]]:
     """Find the file source of a plan and cut it into parts for ``workers`` processes.
 
@@ -246,7 +201,7 @@ def split_plan(
                 f"engine='processes': {step.render()} needs the whole stream in one place\n\n"
                 "Run this query with the default engine, or move the step after the terminal."
             )
-    return _parts(paths, workers, whole, split_bz2), _part_lines, options, rest
+    return _parts(paths, workers), _part_lines, options, rest
 
 
 # The plan a forked worker runs: set in the parent just before the pool forks.
@@ -368,25 +323,16 @@ def run_parallel(
     """
     check_workers("processes", workers)
     workers = workers or os.cpu_count() or 1
+    parts, source, found, rest = split_plan(steps, workers)
     report = report or RunReport()
-    whole: set[str] = set()  # bzip2 files whose runs of blocks failed: read whole
-    while True:
-        parts, source, found, rest = split_plan(steps, workers, whole)
-        if not parts:
-            report.completed = True
-            return agg.finish(agg.start())
-        _JOB.update(parts=parts, source=source, options=found, rest=rest, agg=agg, plan=options)
-        # The costliest parts first, so that no worker is left with a big one at the end.
-        order = sorted(range(len(parts)), key=lambda i: -parts[i].cost)
-        try:
-            fork = multiprocessing.get_context("fork")
-            with fork.Pool(min(workers, len(parts))) as pool:
-                done = dict(zip(order, pool.imap(_run_part, order, chunksize=1), strict=True))
-        finally:
-            _JOB.clear()
-        try:
-            return merge_results(agg, [done[i] for i in range(len(parts))], report)
-        except SplitFailed as failed:
-            if failed.path in whole:
-                raise
-            whole.add(failed.path)  # a damaged file, or a false block mark: read it whole
+    if not parts:
+        report.completed = True
+        return agg.finish(agg.start())
+    _JOB.update(parts=parts, source=source, options=found, rest=rest, agg=agg, plan=options)
+    try:
+        fork = multiprocessing.get_context("fork")
+        with fork.Pool(min(workers, len(parts))) as pool:
+            results = pool.map(_run_part, range(len(parts)), chunksize=1)
+    finally:
+        _JOB.clear()
+    return merge_results(agg, results, report)
