@@ -31,7 +31,7 @@ ODD = '"\\\n \t[]:/-+0123456789Feb\r\x0b\x1c\x85\xa0\u2028\u3000\u00e9\U0001f600
 
 @st.composite
 def mutated(draw: st.DrawFn) -> str:
-    """A generated line, with up to three characters put in, swapped or removed."""
+    """A generated line, with up to two characters put in, swapped or removed."""
     line = draw(st.one_of(good, likely_good, bad))
     for _ in range(draw(st.integers(0, 2))):
         at = draw(st.integers(0, len(line)))
