@@ -38,7 +38,6 @@ reject counts are the ones the plain plan gives; the property tests in
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from operator import itemgetter
@@ -51,7 +50,7 @@ from .context import Errors, RunContext, check_errors
 from .errors import CorruptFileError
 from .expr import Expr, Logic
 from .optimize import pushable_column
-from .scan import block_hits, block_lines_valid, block_records, builds_records
+from .scan import block_hits, block_lines_valid, block_records, builds_records, hit_spans
 
 __all__ = [
     "BLOCK_CHARS",
@@ -186,20 +185,11 @@ def _numbered(lines: Iterable[str], cursor: BlockCursor, first: int = 1) -> Iter
         yield line
 
 
-def _candidates(block: str, find: re.Pattern[str], cursor: BlockCursor) -> Iterator[str]:
-    """Yield the lines of a block that hold a match of ``find``, each once, in order."""
-    search = find.search
-    pos = 0
-    while True:
-        hit = search(block, pos)
-        if hit is None:
-            return
-        start = block.rfind("\n", 0, hit.start()) + 1
-        end = block.find("\n", hit.end())
-        end = len(block) if end < 0 else end + 1
+def _candidates(block: str, needles: tuple[str, ...], cursor: BlockCursor) -> Iterator[str]:
+    """Yield the lines of a block that hold one of ``needles``, each once, in order."""
+    for start, end in hit_spans(block, needles):
         cursor.offset = start  # its line number is counted only if asked for
         yield block[start:end]
-        pos = end
 
 
 # Record fields that come from the quoted request text, and their place in request_parts().
@@ -292,14 +282,13 @@ def _records(
     needles: tuple[str, ...],
     own: bool,
 ) -> Iterator[Any]:
-    find = re.compile("|".join(map(re.escape, needles))) if needles else None
     requests = RequestParts()
     for block in blocks:
         if builds_records():
             yield from _built(block, fmt, errors, ctx, cursor, prefilter, needles, requests)
             continue
-        if find is not None and block_lines_valid(block, fmt, cursor.lines):
-            lines: Iterator[str] = _candidates(block, find, cursor)
+        if needles and block_lines_valid(block, fmt, cursor.lines):
+            lines: Iterator[str] = _candidates(block, needles, cursor)
         else:
             lines = _numbered(block_lines(block), cursor)
         yield from _parse(lines, fmt, errors, ctx, None, prefilter)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from operator import itemgetter
 from typing import Any
 
@@ -44,6 +44,7 @@ __all__ = [
     "block_records",
     "builds_records",
     "checker",
+    "hit_spans",
 ]
 
 _FORMAT_CODES = {"auto": 0, "common": 1, "combined": 2}
@@ -144,16 +145,33 @@ def _finder(needles: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, needles)))
 
 
-def _hit_lines(block: str, needles: tuple[str, ...]) -> tuple[str, list[int]]:
-    """The lines of ``block`` holding a needle, as one text, and their 0-based numbers."""
+def hit_spans(block: str, needles: tuple[str, ...]) -> Iterator[tuple[int, int]]:
+    r"""Yield [start, end) of each line of ``block`` holding one of ``needles``, in order.
+
+    A line is yielded once however many needles it holds; ``end`` is after its
+    newline. Lazy.
+
+    >>> list(hit_spans("a x\nb\nx c x\n", ("x",)))
+    [(0, 4), (6, 12)]
+    >>> list(hit_spans("a\nb", ("",)))  # the empty text is in every line
+    [(0, 2), (2, 3)]
+    """
     search = _finder(needles).search
-    pieces: list[str] = []
-    rows: list[int] = []
-    pos = row = 0
-    while (hit := search(block, pos)) is not None:
+    pos = 0
+    while pos < len(block) and (hit := search(block, pos)) is not None:
         start = block.rfind("\n", 0, hit.start()) + 1
         end = block.find("\n", hit.end())
         end = len(block) if end < 0 else end + 1
+        yield start, end
+        pos = end
+
+
+def _hit_lines(block: str, needles: tuple[str, ...]) -> tuple[str, list[int]]:
+    """The lines of ``block`` holding a needle, as one text, and their 0-based numbers."""
+    pieces: list[str] = []
+    rows: list[int] = []
+    pos = row = 0
+    for start, end in hit_spans(block, needles):
         row += block.count("\n", pos, start)
         rows.append(row)
         pieces.append(block[start:end])
