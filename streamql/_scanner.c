@@ -189,6 +189,17 @@ scan_line(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, int format, Sp
 #undef AT
 }
 
+/* Append a new reference to a list, and let it go (it may be NULL: an error). */
+static int
+set_append(PyObject *list, PyObject *value)
+{
+    if (value == NULL)
+        return -1;
+    int failed = PyList_Append(list, value);
+    Py_DECREF(value);
+    return failed;
+}
+
 /* An int from the digits of block[start:end] ("-" is 0). */
 static PyObject *
 digits_to_int(PyObject *block, int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
@@ -266,22 +277,11 @@ scan_block(PyObject *block, int kind, int format, unsigned fields, PyObject **co
                 value = digits_to_int(block, kind, data, sp.start[f], sp.end[f]);
             else
                 value = PyUnicode_Substring(block, sp.start[f], sp.end[f]);
-            if (value == NULL)
-                return NULL;
-            int failed = PyList_Append(columns[c++], value);
-            Py_DECREF(value);
-            if (failed)
+            if (set_append(columns[c++], value))
                 return NULL;
         }
-        if (wanted && nd != NULL) {
-            PyObject *row = PyLong_FromSsize_t(lines);
-            if (row == NULL)
-                return NULL;
-            int failed = PyList_Append(columns[c], row);
-            Py_DECREF(row);
-            if (failed)
-                return NULL;
-        }
+        if (wanted && nd != NULL && set_append(columns[c], PyLong_FromSsize_t(lines)))
+            return NULL;
         lines++;
         i = end + 1;
     }
@@ -421,17 +421,6 @@ set_new(PyObject *record, int key, PyObject *value)
     return failed;
 }
 
-/* Append a new reference to a list, and let it go. */
-static int
-set_append(PyObject *list, PyObject *value)
-{
-    if (value == NULL)
-        return -1;
-    int failed = PyList_Append(list, value);
-    Py_DECREF(value);
-    return failed;
-}
-
 static PyObject *
 when(PyObject *block, int kind, const void *data, Py_ssize_t at, Maker *mk)
 {
@@ -527,12 +516,8 @@ records_block(PyObject *block, int kind, Py_ssize_t i, Py_ssize_t most, int form
         if (wanted < 0)
             goto fail;
         if (wanted) {
-            PyObject *record = make_record(block, kind, data, &sp, mk);
-            if (record == NULL)
-                goto fail;
-            int failed = PyList_Append(out, record);
-            Py_DECREF(record);
-            if (failed || set_append(starts, PyLong_FromSsize_t(i)))
+            if (set_append(out, make_record(block, kind, data, &sp, mk)) ||
+                set_append(starts, PyLong_FromSsize_t(i)))
                 goto fail;
         }
         lines++;
