@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from tutorial_reference import SHARED_DATA
 
 from streamql import scan
-from streamql.apache import BLOCK_FIELDS
+from streamql.apache import BLOCK_FIELDS, RequestParts
 
 needs_c = pytest.mark.skipif(not scan.ACCELERATED, reason="the C scanner is not built")
 
@@ -192,6 +192,13 @@ def test_the_c_scanner_rejects_bad_arguments() -> None:
         scan._c_scan("x", 7, 0)  # type: ignore[misc]
     with pytest.raises(TypeError):
         scan._c_scan(b"x", 0, 0)  # type: ignore[misc, arg-type]
+    with pytest.raises(TypeError, match="needles must be non-empty str"):
+        scan._c_scan("x", 0, 0, (b"x",))  # type: ignore[misc]
+    requests = RequestParts()
+    with pytest.raises(ValueError, match="start must be in the block"):
+        scan.block_records("x\n", "auto", 5, 10, requests)
+    with pytest.raises(ValueError, match="start must be in the block"):
+        scan.block_records("x\n", "auto", 0, -1, requests)
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "elastic").exists(), reason="needs ../shared/data")
@@ -219,3 +226,10 @@ def test_streamql_pure_turns_the_c_scanner_off() -> None:
     env = {**os.environ, "STREAMQL_PURE": "1"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_block_records_says_it_needs_the_c_scanner(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scan, "_c_scan", None)
+    assert not scan.builds_records()
+    with pytest.raises(RuntimeError, match="see builds_records"):
+        scan.block_records("x\n", "auto", 0, 10, RequestParts())
