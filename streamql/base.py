@@ -9,6 +9,8 @@ delegate to a plain function.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import importlib
 import os
 import reprlib
 import weakref
@@ -16,22 +18,39 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from . import aggregates, files, scan
-from .aggregates import EMPTY
+from . import aggregates, files, progress, scan
 from .context import Reject, RunContext
 from .engine import RunReport, StepStats, execute, running
 from .errors import StreamError
 from .optimize import DEFAULT as DEFAULT_OPTIONS
 from .optimize import Options, for_aggregate, optimize
 from .plan import Step
+from .progress import Bar, Progress
 
 if TYPE_CHECKING:
     from .stream import Stream
 
-__all__ = ["StreamBase", "Explanation", "Source", "check_path", "set_replay", "pending_replay"]
+__all__ = [
+    "MISSING",
+    "StreamBase",
+    "Explanation",
+    "Source",
+    "check_path",
+    "set_replay",
+    "pending_replay",
+]
 
 T = TypeVar("T")
 U = TypeVar("U")
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+"""The default of ``default=`` arguments: no default given (an empty stream raises)."""
 
 
 class Explanation(str):
@@ -115,9 +134,11 @@ class Settings:
     workers: int | None = None
     options: Options = DEFAULT_OPTIONS
     client: Any = None  # a distributed.Client, for engine="dask"
+    progress: Progress | None = None  # a bar on every run (.progress()); None: automatic
 
     def render(self) -> str:
-        """Show the settings as the ``.using(...)`` call that made them ('' if default)."""
+        """Show the settings as the calls that made them ('' if default)."""
+        bar = self.progress.render() if self.progress is not None else ""
         parts = []
         if self.engine != "default":
             parts.append(f"engine={self.engine!r}")
@@ -127,7 +148,7 @@ class Settings:
             parts.append(f"options={self.options!r}")
         if self.client is not None:
             parts.append("client=...")
-        return f".using({', '.join(parts)})" if parts else ""
+        return bar + (f".using({', '.join(parts)})" if parts else "")
 
 
 DEFAULT_SETTINGS = Settings()
@@ -197,7 +218,15 @@ class StreamBase(Generic[T]):
         """Add a step, checking its arguments now by calling ``func`` on no data."""
         flags = {
             k: kwargs.pop(k)
-            for k in ("rowwise", "pure", "rejects", "shown", "needs_origin", "fields_read")
+            for k in (
+                "rowwise",
+                "pure",
+                "rejects",
+                "shown",
+                "needs_origin",
+                "fields_read",
+                "reads_files",
+            )
             if k in kwargs
         }
         probe = func(*args, (), **kwargs)
@@ -245,11 +274,12 @@ class StreamBase(Generic[T]):
             raise TypeError(f"using: options must be an optimize.Options, got {options!r}")
         if client is not None and not callable(getattr(client, "submit", None)):
             raise TypeError(f"using: client must be a distributed.Client, got {client!r}")
-        settings = Settings(
-            engine or current.engine,
-            workers if workers is not None else current.workers,
-            options or current.options,
-            client if client is not None else current.client,
+        settings = dataclasses.replace(
+            current,
+            engine=engine or current.engine,
+            workers=workers if workers is not None else current.workers,
+            options=options or current.options,
+            client=client if client is not None else current.client,
         )
         return cast("Stream[T]", self._of(self._steps, settings))
 
@@ -392,32 +422,55 @@ class StreamBase(Generic[T]):
     # --------------------------------------------------------------- running
     def __iter__(self) -> Iterator[T]:
         """Run the query, yielding its items; closing the iterator closes every stage."""
-        return execute(self._plan(), self.last_run, self._settings.options)
-
-    def _run(
-        self, consume: Callable[[Iterator[Any]], U], agg: Callable[[], Any] | None = None
-    ) -> U:
-        """Run the plan into ``consume``; or, when the planner can push ``agg()``
-        down into the plan (:func:`~streamql.optimize.for_aggregate`), fold what it yields.
-        """
-        from . import progress  # late: progress needs the modules this one serves
-
         steps = self._plan()
+        return execute(steps, self.last_run, self._settings.options, self._observers(steps))
+
+    def _answer(self, agg: aggregates.Aggregate, engine: str | None = None) -> Any:
+        """Run a terminal's aggregation with the query's engine (or ``engine``)."""
+        name = engine or self._settings.engine
+        if name == "default":
+            return self._fold(agg)
+        if name not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {name!r}")
+        settings = self._settings
+        if name == "processes":
+            run = importlib.import_module(".parallel", __package__).run_parallel
+        else:
+            dask = importlib.import_module(".dask_engine", __package__)
+            run = functools.partial(dask.run_dask, client=settings.client)
+        return run(
+            self._plan(), agg, settings.workers, report=self.last_run, options=settings.options
+        )
+
+    def _fold(self, agg: aggregates.Aggregate) -> Any:
+        """Run the plan in this process, folding its items into ``agg``; return the answer.
+
+        When the planner can push ``agg`` into the plan
+        (:func:`~streamql.optimize.for_aggregate`), the plan yields partial states instead.
+        """
         options = self._settings.options
-        target = fold = agg() if agg is not None else None
-        if target is not None:
-            steps, fold = for_aggregate(steps, target, options)
-        if progress.wanted(steps):  # on in notebooks, or as show_progress() set it
-            # A pushed-down plan yields one state per block: move the bar at each.
-            steps = progress.with_progress(steps, every=1 if fold is not target else None)
-        if fold is not None and fold is not target:
-            with running(steps, self.last_run, options=options) as it:
-                state = fold.add_all(fold.start(), it)
-            if state is EMPTY:  # min/max of nothing: the terminal says what that means
-                return consume(iter(()))
-            return cast(U, fold.finish(state))
-        with running(steps, self.last_run, options=options) as it:
+        steps, fold = for_aggregate(self._plan(), agg, options)
+        # A pushed-down plan yields one state per block: a bar moves at each.
+        observers = self._observers(steps, automatic=True, every=1 if fold is not agg else None)
+        with running(steps, self.last_run, options=options, observers=observers) as it:
+            state = fold.add_all(fold.start(), it)
+        return fold.finish(state)
+
+    def _run(self, consume: Callable[[Iterator[Any]], U]) -> U:
+        """Run the plan into ``consume`` (a sink such as ``write`` or ``send_to``)."""
+        steps, options = self._plan(), self._settings.options
+        observers = self._observers(steps, automatic=True)
+        with running(steps, self.last_run, options=options, observers=observers) as it:
             return consume(it)
+
+    def _observers(
+        self, steps: tuple[Step, ...], *, automatic: bool = False, every: int | None = None
+    ) -> list[Bar]:
+        """The observers of a run: the query's progress bar, or an automatic one (terminals)."""
+        spec = self._settings.progress
+        if spec is None and automatic and progress.wanted(steps):
+            spec = progress.automatic()  # on in notebooks, or as show_progress() set it
+        return [] if spec is None else [spec.bar(every or progress.EVERY)]
 
     @property
     def rejects(self) -> Stream[Reject]:

@@ -44,12 +44,11 @@ from operator import itemgetter
 from typing import Any
 
 from . import files
-from .aggregates import Aggregate, Many
+from .aggregates import Aggregate, Reads, reads_of
 from .apache import BLOCK_FIELDS, RequestParts, _check_format, _parse
 from .context import Errors, RunContext, check_errors
 from .errors import CorruptFileError
 from .expr import Expr, Logic
-from .optimize import pushable_column
 from .scan import block_hits, block_lines_valid, block_records, builds_records, hit_spans
 
 __all__ = [
@@ -220,7 +219,6 @@ def parse_apache_blocks(
     prefilter: Callable[[str], Any] | None = None,
     needles: tuple[str, ...] = (),
     agg: Aggregate | None = None,
-    column: str | None = None,
     where: Expr | None = None,
 ) -> Iterator[Any]:
     r"""Parse Apache log lines a block at a time: into records, or into an aggregate.
@@ -228,12 +226,12 @@ def parse_apache_blocks(
     Without ``agg``, yields the records ``parse_apache`` would yield that pass
     ``prefilter``; if ``needles`` is given, only lines holding one of those
     texts can pass it, and only they are built into records. With ``agg`` (an
-    aggregate whose ``add_values`` takes the ``column`` field's values, or
-    the count when ``column`` is None; or a ``Many`` of such, each with its
-    own column and ``where``), yields the aggregate's running state after each
-    block and once more at the end: the last is the state over every record
-    that passes ``where`` (an ``F`` expression, tested on the block's
-    columns). Rejects are those of ``parse_apache``, line for line.
+    aggregation that declares what it reads, ``Aggregate.reads``, or a
+    ``Many`` of such, each with its own column and ``where``), yields the
+    aggregate's running state after each block and once more at the end:
+    the last is the state over every record that passes ``where`` (an ``F``
+    expression, tested on the block's columns). Rejects are those of
+    ``parse_apache``, line for line.
 
     >>> ctx = RunContext()
     >>> lines = ('h - - [24/Feb/2008:00:08:59 -0600] "GET /robots.txt HTTP/1.1" 200 1\n'
@@ -255,7 +253,7 @@ def parse_apache_blocks(
         ctx.cursor = cursor
         blocks = _renumbered(blocks, cursor)
     if agg is not None:
-        return _aggregate(blocks, fmt, errors, ctx, cursor, agg, column, where, needles, own)
+        return _aggregate(blocks, fmt, errors, ctx, cursor, agg, where, needles, own)
     return _records(blocks, fmt, errors, ctx, cursor, prefilter, needles, own)
 
 
@@ -336,15 +334,21 @@ def _built(
 
 
 class _Spec:
-    """One aggregate folded from a block's columns: its field, and the rows it takes."""
+    """One aggregation folded from a block's columns: what it reads, and the rows it takes."""
 
-    def __init__(self, name: str | None, agg: Aggregate, column: str | None, where: Expr | None):
-        self.name, self.agg, self.column, self.where = name, agg, column, where
+    def __init__(self, name: str | None, agg: Aggregate, reads: Reads, where: Expr | None):
+        self.name, self.agg, self.reads, self.where = name, agg, reads, where
+        self.column = reads.field
         self.tested = tuple(sorted(where.fields())) if where is not None else ()
         self.select = where.compile_columns(self.tested) if where is not None else None
 
     def fields(self) -> set[str]:
         return {*self.tested, *([self.column] if self.column else [])}
+
+    def fold(self, state: Any, values: Any, record: Callable[[int], Any]) -> Any:
+        if self.reads.kind == "key":
+            return self.agg.fold_keyed(state, values, record)  # type: ignore[attr-defined]
+        return self.agg.fold(state, values)
 
 
 def _both(first: Expr | None, second: Any) -> Expr | None:
@@ -360,27 +364,21 @@ def _aggregate(
     ctx: RunContext,
     cursor: BlockCursor,
     agg: Aggregate,
-    column: str | None,
     where: Expr | None,
     needles: tuple[str, ...],
     own: bool,
 ) -> Iterator[Any]:
-    many = isinstance(agg, Many)
-    if isinstance(
-        agg, Many
-    ):  # each aggregation its own column, and its own where after the stream's
-        specs = [
-            _Spec(name, sub, pushable_column(sub, own_where=True)[1], _both(where, sub.where))
-            for name, sub in agg.aggs.items()
-        ]
-    else:
-        specs = [_Spec(None, agg, column, _both(where, agg.where))]
+    parts = reads_of(agg)
+    if parts is None:
+        raise TypeError(f"parse_apache_blocks: {agg!r} cannot be folded from columns")
+    many = len(parts) > 1 or parts[0][0] is not None
+    # Each aggregation its own column, and its own where after the stream's.
+    specs = [_Spec(name, part, reads, _both(where, part.where)) for name, part, reads in parts]
     wanted = {"req" if f in _FROM_REQUEST else f for spec in specs for f in spec.fields()}
     captured = tuple(f for f in BLOCK_FIELDS if f in wanted)
     test = where.compile("where") if where is not None else None
     requests = RequestParts()
     state = agg.start()
-    add = agg.add
     for block in blocks:
         found = block_hits(block, fmt, captured, needles, cursor.lines)
         if found is not None:
@@ -405,14 +403,13 @@ def _aggregate(
                     values = _values(spec, rows, lines, raw, columns, requests)
                     record = _record_maker(block, rows, hits, cursor, fmt, ctx)
                     if many:
-                        state[spec.name] = spec.agg.add_values(state[spec.name], values, record)
+                        state[spec.name] = spec.fold(state[spec.name], values, record)
                     else:
-                        state = spec.agg.add_values(state, values, record)
+                        state = spec.fold(state, values, record)
                 yield state
                 continue
-        for item in _parse(_numbered(block_lines(block), cursor), fmt, errors, ctx, None):
-            if test is None or test(item):
-                state = add(state, item)
+        items = _parse(_numbered(block_lines(block), cursor), fmt, errors, ctx, None)
+        state = agg.add_all(state, items if test is None else filter(test, items))
         yield state
     if own and errors == "skip":
         ctx.warn()
@@ -446,10 +443,14 @@ def _record_maker(
 ) -> Callable[[int], Any]:
     """A function building the whole record of the i-th value (for min/max by key)."""
 
+    lines: list[str] = []  # the block's lines, cut once if a record is asked for
+
     def record(i: int) -> Any:
         n = i if rows is None else rows[i]  # the row of the columns
         n = n if hits is None else hits[n]  # the line of the block
         cursor.within, cursor.offset = n + 1, -1
-        return next(_parse(iter((block_lines(block)[n],)), fmt, "raise", ctx, None))
+        if not lines:
+            lines.extend(block_lines(block))
+        return next(_parse(iter((lines[n],)), fmt, "raise", ctx, None))
 
     return record

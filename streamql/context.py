@@ -21,7 +21,7 @@ from typing import Any, Literal, Protocol, TypedDict, cast
 
 from .errors import ParseError, RejectedLinesWarning
 
-__all__ = ["Reject", "RunContext", "Errors", "check_errors"]
+__all__ = ["Reject", "RunContext", "Errors", "check_errors", "file_position"]
 
 Errors = Literal["skip", "raise", "keep"]
 _POLICIES = ("skip", "raise", "keep")
@@ -74,6 +74,19 @@ class ItemCursor:
         return None, self.n or None
 
 
+def file_position(f: Any) -> int:
+    """How many bytes of an open file have been read from disk (compressed bytes for archives).
+
+    >>> file_position(None)
+    0
+    """
+    raw = getattr(f, "_raw_under", None) or getattr(getattr(f, "buffer", None), "raw", None)
+    try:
+        return int(raw.tell()) if raw is not None else 0
+    except (OSError, ValueError):  # closed, or not seekable
+        return 0
+
+
 def check_errors(stage: str, errors: object) -> Errors:
     """Validate an ``errors=`` argument when the step is added."""
     if errors not in _POLICIES:
@@ -101,9 +114,16 @@ class RunContext:
         # Checks a later stage registers (until(event), until(timeout=)) that an
         # idle live source polls, so a quiet stream still ends on time.
         self.stops: list[Callable[[], bool]] = []
-        # Bytes of the files the run opens: their sizes, and how far each was read.
+        # Bytes of the files the run opens: their sizes, how far the closed ones
+        # were read, and the file being read (observers such as a progress bar
+        # read these; see position()).
         self.bytes_total = 0
         self.bytes_read = 0
+        self.current: Any = None
+
+    def position(self) -> int:
+        """Return the bytes read so far of the run's files (on disk: compressed bytes)."""
+        return self.bytes_read + file_position(self.current)
 
     def origin(self) -> tuple[str | None, int | None]:
         """Return (file, line number) of the item the source handed out last."""

@@ -7,10 +7,11 @@ items: a peek at a one-shot source is replayed by the next run.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from . import display, interop, liveview, terminals
+from . import aggregates, display, interop, liveview
 from . import progress as _progress
 from .aggregates import Aggregate
 from .base import StreamBase
@@ -140,10 +141,9 @@ class DisplayMethods(StreamBase[T]):
         """
         interop.optional("matplotlib.pyplot")  # fail before reading anything
         if by is not None:
-            field = by
-            counts = self._run(lambda it: terminals.count_by(field, it))
+            counts = self._answer(aggregates.CountBy(by))
             return interop.plot(counts, top=top, ax=ax, title=title)
-        return interop.plot(self._run(list), top=top, ax=ax, title=title)
+        return interop.plot(self._answer(aggregates.Collect()), top=top, ax=ax, title=title)
 
     # ---------------------------------------------------------------- progress
     def live_view(
@@ -187,4 +187,5 @@ class DisplayMethods(StreamBase[T]):
         """
         if desc is not None and not isinstance(desc, str):
             raise TypeError(f"progress: desc must be a str, got {desc!r}")
-        return self._of(_progress.with_progress(self._steps, desc, file), self._settings)
+        spec = _progress.Progress(desc, file)
+        return self._of(self._steps, dataclasses.replace(self._settings, progress=spec))

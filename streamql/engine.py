@@ -9,11 +9,13 @@ interrupted — every stage is closed, so files and sockets are released at once
 from __future__ import annotations
 
 import contextlib
+import itertools
+import operator
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from .context import RunContext
 from .errors import FieldError, StreamError, add_note
@@ -145,6 +147,69 @@ def _note_origin(exc: BaseException, ctx: RunContext) -> None:
     add_note(exc, f"streamql: raised while the query was at {where}")
 
 
+class Observer(Protocol):
+    """Something that watches a run (a progress bar): told when it starts, moves and stops."""
+
+    every: int  # tick after this many items
+
+    def started(self, ctx: RunContext) -> None: ...
+    def ticked(self, ctx: RunContext, items: int) -> None: ...
+    def stopped(self, ctx: RunContext) -> None: ...
+
+
+class _Ticker:
+    """Pass ``top``'s items on, ticking the observers every so many; the items stay in C.
+
+    Each stretch of items is an ``islice`` that ``chain`` flattens, so a
+    terminal's loop never enters Python per item, and nothing is read ahead:
+    the first item of a stretch is pulled only when the consumer asks for it.
+    A counter zipped behind the items says, at the end, how many went by.
+    """
+
+    def __init__(self, top: Iterator[Any], observers: Sequence[Observer], ctx: RunContext):
+        self.observers, self.ctx = observers, ctx
+        self.every = min(o.every for o in observers)
+        self.counter = itertools.count()
+        self.ticked = 0
+        self.items = map(operator.itemgetter(0), zip(top, self.counter, strict=False))
+        self.it = itertools.chain.from_iterable(self._stretches())
+
+    def _stretches(self) -> Iterator[Iterable[Any]]:
+        pull, every = self.items.__next__, self.every
+        started = False
+        while True:
+            try:
+                first = pull()
+            except StopIteration:
+                return
+            if started:  # more came, so the stretch before was whole
+                self._tick(every)
+            started = True
+            yield (first,)
+            if every > 1:
+                yield itertools.islice(self.items, every - 1)
+
+    def _tick(self, n: int) -> None:
+        self.ticked += n
+        for observer in self.observers:
+            observer.ticked(self.ctx, n)
+
+    def stop(self) -> None:
+        """Tick the observers for the items since the last tick, then tell them the end."""
+        try:
+            # zip pulls the item first: after the last one the counter is one past it.
+            self._tick(max(next(self.counter) - self.ticked, 0))
+        finally:
+            error = None
+            for observer in self.observers:
+                try:
+                    observer.stopped(self.ctx)
+                except BaseException as exc:
+                    error = error or exc
+            if error is not None:
+                raise error
+
+
 @contextmanager
 def running(
     steps: Sequence[Step],
@@ -155,10 +220,12 @@ def running(
     probes: list[StepStats] | None = None,
     warn: bool = True,
     options: Options = DEFAULT,
+    observers: Sequence[Observer] = (),
 ) -> Iterator[Iterator[Any]]:
     """Build the plan's chain for the ``with`` block; close it all when the block ends.
 
     Terminals consume the chain directly, with no extra generator per item.
+    ``observers`` (progress bars) watch the run; they change no step.
     """
     ctx = ctx or RunContext()
     start = time.perf_counter()
@@ -166,7 +233,13 @@ def running(
     plan = optimize(steps, options)
     report.plan = tuple(step.render() for step in plan)
     top, stages = build(plan, ctx, probes)
+    ticker = None
     try:
+        if observers:
+            for observer in observers:
+                observer.started(ctx)
+            ticker = _Ticker(iter(top), observers, ctx)
+            top = ticker.it
         with registered(steps, ctx):
             yield top
         report.completed = True
@@ -183,11 +256,18 @@ def running(
             close_all(stages)
         finally:
             report.bytes_read, report.bytes_total = ctx.bytes_read, ctx.bytes_total
+            if ticker is not None:
+                ticker.stop()
     if warn:
         ctx.warn(stacklevel=stacklevel, hint="query .rejects to see them all")
 
 
-def execute(steps: Sequence[Step], report: RunReport, options: Options = DEFAULT) -> Iterator[Any]:
+def execute(
+    steps: Sequence[Step],
+    report: RunReport,
+    options: Options = DEFAULT,
+    observers: Sequence[Observer] = (),
+) -> Iterator[Any]:
     """Run the plan as a generator of its items; close everything however it ends."""
-    with running(steps, report, stacklevel=5, options=options) as top:
+    with running(steps, report, stacklevel=5, options=options, observers=observers) as top:
         yield from top

@@ -9,6 +9,8 @@ note naming the file and line being read, where one is known).
 from __future__ import annotations
 
 import contextlib
+import difflib
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = [
@@ -104,25 +106,71 @@ class CorruptFileError(StreamError, OSError):
 
 
 class FieldError(StreamError, KeyError):
-    """An item lacks a field that a step asked for."""
+    """A record lacks a field that a step asked for: found by the plan, or by the run.
 
-    def __init__(self, stage: str, field: object, item: object) -> None:
+    ``known`` names the fields there are (a record's keys, or a parser's
+    schema); the message says which of them the misspelled one was meant to be.
+
+    >>> print(FieldError("count_by", "stauts", known=("host", "status"), source="parse_apache"))
+    count_by: parse_apache yields no field 'stauts'; did you mean 'status'?
+    <BLANKLINE>
+    Its fields: host, status
+    """
+
+    def __init__(
+        self,
+        stage: str,
+        field: object,
+        item: object = None,
+        *,
+        known: tuple[str, ...] | None = None,
+        source: str | None = None,
+    ) -> None:
         self.stage = stage
         self.field = field
         self.item = item
-        fields = ""
-        if isinstance(item, dict):
-            fields = f"; it has {', '.join(map(str, item))}"
-        shown = repr(item)
-        if len(shown) > 120:
-            shown = shown[:120] + "..."
-        super().__init__(f"{stage}: item has no field {field!r}{fields}: {shown}")
+        self.known = known
+        self.source = source
+        if known is None and isinstance(item, dict):
+            known = tuple(map(str, item))
+        who = f"{source} yields" if source else "item has"
+        text = f"{stage}: {who} no field {field!r}"
+        guess = did_you_mean(field, known or ())
+        if guess:
+            text += f"; did you mean {guess!r}?"
+        if known is not None:
+            text += (
+                f"\n\nIts fields: {', '.join(known)}" if source else f"; it has {', '.join(known)}"
+            )
+        super().__init__(text)
 
     def __str__(self) -> str:
         return str(self.args[0])
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.stage, self.field, self.item), self.__dict__)
+        return (
+            _rebuild_field_error,
+            (self.stage, self.field, self.item, self.known, self.source),
+            self.__dict__,
+        )
+
+
+def _rebuild_field_error(
+    stage: str, field: object, item: object, known: tuple[str, ...] | None, source: str | None
+) -> FieldError:
+    return FieldError(stage, field, item, known=known, source=source)
+
+
+def did_you_mean(name: object, known: Iterable[str]) -> str | None:
+    """Return the known name closest to a misspelled one, if any is close.
+
+    >>> did_you_mean("reqest", ["host", "request"]), did_you_mean("zzz", ["host"])
+    ('request', None)
+    """
+    if not isinstance(name, str):
+        return None
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 class RejectedLinesWarning(UserWarning):

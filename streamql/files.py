@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from types import GeneratorType
 from typing import IO, Any
 
-from .context import ItemCursor, LineCursor, RunContext, check_errors
+from .context import ItemCursor, LineCursor, RunContext, check_errors, file_position
 from .errors import CorruptFileError
 from .optimize import reads_blocks
 
@@ -260,10 +260,12 @@ def open_files(
                 continue
             if not listed:
                 own.bytes_total += _size(path)
+            own.current = f
             try:
                 yield f
             finally:
-                own.bytes_read += _position(f)
+                own.current = None
+                own.bytes_read += file_position(f)
                 f.close()
         if ctx is None:
             own.warn()
@@ -299,15 +301,6 @@ def _size(path: str | os.PathLike[str]) -> int:
         return os.stat(path).st_size
     except OSError:
         return 0  # a missing file: opening it says why
-
-
-def _position(f: Any) -> int:
-    """How many bytes of an open file have been read from disk (compressed bytes for archives)."""
-    raw = getattr(f, "_raw_under", None) or getattr(getattr(f, "buffer", None), "raw", None)
-    try:
-        return int(raw.tell()) if raw is not None else 0
-    except (OSError, ValueError):
-        return 0
 
 
 def _batches(files: Iterable[Any], cursor: LineCursor | None) -> Iterator[Iterator[Any]]:

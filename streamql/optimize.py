@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from .aggregates import reads_of
 from .expr import Compare, Const, Expr, Field, Logic, Method, Not
 from .plan import Step
 
@@ -377,28 +378,6 @@ class Fold:
         return f"Fold({self.agg!r})"
 
 
-def pushable_column(agg: Any, own_where: bool = False) -> tuple[bool, str | None]:
-    """Tell whether ``agg`` folds a column of one field, and which (None: it only counts).
-
-    ``own_where``: an aggregation's own ``where`` is allowed if it is an ``F``
-    expression (the parts of a ``Many`` test theirs on the block's columns).
-    """
-    from . import aggregates as a
-
-    if getattr(agg, "test", None) is not None and not (own_where and isinstance(agg.where, Expr)):
-        return False, None
-    kind = type(agg)
-    if kind is a.Count:
-        return agg.field is None, None
-    if kind in (a.Min, a.Max) and agg.key_field is not None:
-        # The item with the least/greatest key: the key's column, then that line's record.
-        ok = agg.field is None and isinstance(agg.key_field, str)
-        return ok, agg.key_field if ok else None
-    if kind in (a.Sum, a.Min, a.Max, a.Mean, a.Distinct, a.CountBy, a.Collect, a.Quantiles):
-        return isinstance(agg.field, str), agg.field
-    return False, None
-
-
 def for_aggregate(steps: Sequence[Step], agg: Any, options: Options = DEFAULT) -> tuple[Any, Any]:
     """Return the plan and the fold that compute ``agg`` over ``steps``' items.
 
@@ -415,7 +394,6 @@ def for_aggregate(steps: Sequence[Step], agg: Any, options: Options = DEFAULT) -
     >>> [s.render() for s in plan], fold
     (["lines('log', blocks=True)", "parse_apache(aggregate=Sum('bytes'))"], Fold(Sum('bytes')))
     """
-    from .aggregates import Many
     from .blocks import COLUMN_FIELDS, COMBINED_COLUMN_FIELDS
 
     unchanged = tuple(steps), agg
@@ -440,21 +418,18 @@ def for_aggregate(steps: Sequence[Step], agg: Any, options: Options = DEFAULT) -
         or not _line_source(steps, end - 2)
     ):
         return unchanged
-    if isinstance(agg, Many):  # many answers, each from its own column and where
-        found = [pushable_column(sub, own_where=True) for sub in agg.aggs.values()]
-        ok, column = all(ok for ok, _ in found), None
-        read = {col for _, col in found if col is not None}
-        for sub in agg.aggs.values():
-            read |= sub.where.fields() if isinstance(sub.where, Expr) else set()
-    else:
-        ok, column = pushable_column(agg, own_where=True)
-        read = {column} if column is not None else set()
-        read |= agg.where.fields() if ok and isinstance(agg.where, Expr) else set()
+    parts = reads_of(agg)  # what each aggregation reads, as it declares
+    if parts is None:
+        return unchanged
+    read: set[str] = set()
+    for _, part, reads in parts:
+        read |= {reads.field} if reads.field is not None else set()
+        read |= part.where.fields() if isinstance(part.where, Expr) else set()
     combined = parse.args[:1] == ("combined",)
     allowed = COMBINED_COLUMN_FIELDS if combined else COLUMN_FIELDS
     for condition in conditions:
         read |= condition.fields()
-    if not ok or not read <= allowed:
+    if not read <= allowed:
         return unchanged
     where: Expr | None = None
     extra: dict[str, Any] = {}
@@ -464,7 +439,7 @@ def for_aggregate(steps: Sequence[Step], agg: Any, options: Options = DEFAULT) -
         test = _needles_test(_safe_needles(conditions, parse))
         if test is not None:
             extra = {"prefilter": test, "needles": _search_for(test)}
-    pushed = _block_parse(parse, "pushdown", agg=agg, column=column, where=where, **extra)
+    pushed = _block_parse(parse, "pushdown", agg=agg, where=where, **extra)
     inner = parse.render()[len(parse.name) + 1 : -1]
     shown = [inner, f"aggregate={agg!r}"] + ([f"where={where!r}"] if where is not None else [])
     shown += [f"prescan={extra['prefilter']!r}"] if extra else []

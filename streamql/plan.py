@@ -31,6 +31,7 @@ class Step:
     - ``infinite``: a source that may never end.
     - ``one_shot``: a source that can be read only once.
     - ``needs_origin``: reads each item's file and line from the run context.
+    - ``reads_files``: opens files by name (a progress bar can count their bytes).
     - ``fields_read``/``fields_written``: the record fields this step reads and
       writes, when known (None: unknown, assume all).
     """
@@ -47,6 +48,7 @@ class Step:
     one_shot: bool = False
     uses_ctx: bool = False
     needs_origin: bool = False
+    reads_files: bool = False
     fields_read: frozenset[str] | None = None
     fields_written: frozenset[str] | None = None
     # How the step reads in repr(), when not its arguments (e.g. where(status=404)).

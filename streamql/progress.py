@@ -1,205 +1,122 @@
-"""A progress bar for long runs: bytes read across all files, or a rate for other streams.
+"""A progress bar for long runs: an observer of the run, never a step of the plan.
 
-``Stream.progress()`` rewrites the plan: the step that opens files (``lines``
-or ``open``) is swapped for one that also tells a meter which file is open, and
-a pass-through ``progress`` step at the end of the plan reads that meter every
-few hundred items and moves the bar. Bytes are counted on disk, so compressed
-files advance the bar by what was read of the compressed file, and the total
-is the sum of the files' sizes. Without files (a list, a socket, a follow) the
-bar shows items and their rate. A plan without ``progress()`` runs exactly as
-before: nothing is added to the hot path.
+A bar listens to a run through its :class:`~streamql.context.RunContext`: the
+file source says which file is open and what the files weigh, and the engine
+ticks the bar every few hundred items the query yields (every block, for a
+plan the planner pushed an aggregate into). Turning a bar on changes no step,
+so the planner's rewrites, ``explain()`` and the speed of the query are the
+same with and without it. Bytes are counted on disk, so compressed files
+advance the bar by what was read of the compressed file, and the total is
+the sum of the files' sizes. Without files (a list, a socket, a follow) the
+bar shows items and their rate.
 
-The bar is tqdm's (``pip install streamql[progress]``): ``tqdm.auto`` picks
-the notebook widget or the terminal form by itself.
+``Stream.progress()`` asks for a bar on every run of a query. Terminals over
+files show one by default inside a Jupyter notebook, once the run has lasted
+half a second (so quick queries stay quiet), and wherever
+:func:`show_progress` turned them on. The bar is tqdm's
+(``pip install streamql[progress]``): ``tqdm.auto`` picks the notebook
+widget or the terminal form by itself.
+
+>>> import io
+>>> from streamql import Stream
+>>> query = Stream(range(1000))
+>>> with_bar = query.progress(file=io.StringIO())
+>>> with_bar.count(), with_bar.steps == query.steps
+(1000, True)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
-import os
 import sys
-import weakref
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+import time
+from collections.abc import Iterable
 from typing import Any, TextIO
 
-from . import files
 from .context import RunContext
 from .interop import optional
-from .plan import Step
 
-__all__ = ["Meter", "with_progress", "show_progress", "wanted"]
+__all__ = ["Progress", "Bar", "automatic", "show_progress", "wanted", "EVERY", "AUTO_DELAY"]
 
-EVERY = 256
-"""Update the bar once every this many items (and at the end)."""
+EVERY = 1024
+"""Tick the bar once every this many items (and at the end)."""
 
-
-@dataclass
-class Meter:
-    """How far a run has read: bytes of the files done, and the file being read."""
-
-    total: int | None = None
-    done: int = 0
-    current: Any = None
-    current_size: int = 0
-
-    def position(self) -> int:
-        """Return the bytes read so far, across every file."""
-        f = self.current
-        if f is None:
-            return self.done
-        raw = getattr(f, "_raw_under", None) or getattr(f, "buffer", None)
-        try:
-            at = raw.tell() if raw is not None else 0
-        except (OSError, ValueError):  # closed, or not seekable
-            at = 0
-        return self.done + min(at, self.current_size)
+AUTO_DELAY = 0.5
+"""Seconds a run must last before an automatic bar shows."""
 
 
-class Meters:
-    """The meter of each run in progress, by its RunContext (forgotten with it)."""
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """A request for a progress bar: its label, where it draws, and how soon it shows."""
 
-    def __init__(self) -> None:
-        self.runs: weakref.WeakKeyDictionary[RunContext, Meter] = weakref.WeakKeyDictionary()
+    desc: str | None = None
+    file: TextIO | None = None
+    delay: float = 0.0
 
-    def of(self, ctx: RunContext) -> Meter:
-        meter = self.runs.get(ctx)
-        if meter is None:
-            meter = self.runs[ctx] = Meter()
-        return meter
+    def render(self) -> str:
+        """The ``.progress(...)`` call that made it."""
+        shown = ([repr(self.desc)] if self.desc is not None else []) + (
+            ["file=..."] if self.file is not None else []
+        )
+        return f".progress({', '.join(shown)})"
 
-    def __repr__(self) -> str:
-        return "Meters()"
-
-
-def _size(path: Any) -> int:
-    try:
-        return os.path.getsize(path)
-    except (OSError, TypeError):
-        return 0
+    def bar(self, every: int = EVERY) -> Bar:
+        """A new bar for one run (tqdm is imported here, when the run starts)."""
+        return Bar(self, every)
 
 
-def _watch(meter: Meter, opened: Iterator[Any]) -> Iterator[Any]:
-    """Pass files on, telling ``meter`` which one is being read and what is done."""
-    try:
-        for f in opened:
-            path = getattr(f, "path", None) or getattr(f, "name", None)
-            meter.current, meter.current_size = f, _size(path)
-            yield f
-            meter.done += meter.current_size
-            meter.current, meter.current_size = None, 0
-    finally:
-        close = getattr(opened, "close", None)
-        if close is not None:
-            close()
+class Bar:
+    """One run's progress bar: started, ticked and stopped by the engine."""
 
+    def __init__(self, spec: Progress, every: int = EVERY) -> None:
+        self.spec = spec
+        self.every = every
+        self._tqdm = optional("tqdm.auto").tqdm
+        self._bar: Any = None
+        self._items = 0
+        self._last = 0.0
 
-def _metered_lines(
-    meters: Meters, *paths: Any, ctx: RunContext, blocks: bool = False, **kwargs: Any
-) -> Iterator[str]:
-    found = files.expand_paths(paths)
-    meter = meters.of(ctx)
-    meter.total = sum(_size(p) for p in found)
-    return files.cat(_watch(meter, files.open_files(found, **kwargs)), blocks=blocks, ctx=ctx)
-
-
-def _metered_open(meters: Meters, paths: Iterable[Any], *, ctx: RunContext, **kwargs: Any) -> Any:
-    meter = meters.of(ctx)
-
-    def listed() -> Iterator[Any]:
-        found = list(paths)  # the listing is quick next to reading: it gives the total
-        meter.total = sum(_size(p) for p in found)
-        yield from _watch(meter, files.open_files(found, ctx=ctx, **kwargs))
-
-    return listed()
-
-
-def _bar(
-    meters: Meters,
-    desc: str | None,
-    file: TextIO | None,
-    every: int,
-    items: Iterable[Any],
-    *,
-    ctx: RunContext,
-) -> Iterator[Any]:
-    tqdm = optional("tqdm.auto").tqdm
-    meter = meters.runs.get(ctx)
-
-    def run() -> Iterator[Any]:
-        options: dict[str, Any] = {"desc": desc, "file": file, "dynamic_ncols": True}
-        if meter is not None:
-            options.update(total=meter.total, unit="B", unit_scale=True, unit_divisor=1024)
+    def started(self, ctx: RunContext) -> None:
+        options: dict[str, Any] = {
+            "desc": self.spec.desc,
+            "file": self.spec.file,
+            "dynamic_ncols": True,
+            "delay": self.spec.delay,
+        }
+        if ctx.bytes_total or ctx.current is not None:
+            options.update(
+                total=ctx.bytes_total or None, unit="B", unit_scale=True, unit_divisor=1024
+            )
+            self._bytes = True
         else:
             options.update(unit=" items")
-        bar = tqdm(**options)
+            self._bytes = False
+        self._bar = self._tqdm(**options)
+
+    def ticked(self, ctx: RunContext, items: int) -> None:
+        self._items += items
+        now = time.monotonic()
+        if now - self._last >= 0.05:  # the bar redraws a few times a second at most
+            self._last = now
+            self._move(ctx)
+
+    def stopped(self, ctx: RunContext) -> None:
+        if self._bar is None:
+            return
         try:
-            if meter is None:
-                n = 0
-                for item in items:
-                    yield item
-                    n += 1
-                    if n == every:
-                        bar.update(n)
-                        n = 0
-                bar.update(n)
-                return
-            n = 0
-            for item in items:
-                yield item
-                n += 1
-                if n == every:
-                    n = 0
-                    if bar.total != meter.total:
-                        bar.total = meter.total
-                    bar.update(meter.position() - bar.n)
-            if bar.total != meter.total:
-                bar.total = meter.total
-            bar.update(meter.position() - bar.n)
+            self._move(ctx)
         finally:
-            bar.close()
+            self._bar.close()
 
-    return run()
-
-
-def with_progress(
-    steps: tuple[Step, ...],
-    desc: str | None = None,
-    file: TextIO | None = None,
-    every: int | None = None,
-) -> tuple[Step, ...]:
-    """Return the plan with a progress bar: its file-opening step metered, a bar step at the end.
-
-    >>> from streamql import Stream
-    >>> plan = with_progress(Stream.lines("log").field(0).steps)
-    >>> [step.render() for step in plan]
-    ["lines('log')", 'field(0)', 'progress()']
-    """
-    meters = Meters()
-    out = list(steps)
-    for i, step in enumerate(steps):
-        if step.name in ("lines", "open") and step.func in (files.lines, files.open_files):
-            shown = step.render()[len(step.name) + 1 : -1]
-            func = _metered_lines if step.name == "lines" else _metered_open
-            out[i] = Step(
-                step.name,
-                func,
-                (meters, *step.args),
-                step.kwargs,
-                source=step.source,
-                rowwise=step.rowwise,
-                pure=step.pure,
-                rejects=step.rejects,
-                uses_ctx=True,
-                shown=shown,
-            )
-            break  # the first opener reads the files; later ones read what it yields
-    shown = ", ".join(
-        ([repr(desc)] if desc is not None else []) + (["file=..."] if file is not None else [])
-    )
-    args = (meters, desc, file, every or EVERY)
-    bar = Step("progress", _bar, args, uses_ctx=True, pure=False, shown=shown)
-    return (*out, bar)
+    def _move(self, ctx: RunContext) -> None:
+        bar = self._bar
+        if not self._bytes:
+            bar.update(self._items - bar.n)
+            return
+        if ctx.bytes_total and bar.total != ctx.bytes_total:
+            bar.total = ctx.bytes_total
+        bar.update(ctx.position() - bar.n)
 
 
 # None: on inside a Jupyter kernel (and in the command line, which asks for it),
@@ -227,8 +144,11 @@ def _in_notebook() -> bool:
     return shell is not None and hasattr(shell, "kernel")
 
 
-def wanted(steps: Iterable[Step]) -> bool:
-    """Say whether a terminal should add a progress bar to this plan by default.
+def wanted(steps: Iterable[Any]) -> bool:
+    """Say whether a terminal should show a bar for this plan by default (no ``.progress()``).
+
+    Yes inside a notebook, or after ``show_progress(True)``, for a plan that
+    reads files (a step declares ``reads_files``), where tqdm is installed.
 
     >>> from streamql import Stream
     >>> wanted(Stream.lines("log").steps)
@@ -237,9 +157,19 @@ def wanted(steps: Iterable[Step]) -> bool:
     on = _default if _default is not None else _in_notebook()
     if not on:
         return False
-    names = [step.name for step in steps]
     return (
-        "progress" not in names
-        and any(n in ("lines", "open") for n in names)
+        any(getattr(step, "reads_files", False) for step in steps)
         and importlib.util.find_spec("tqdm") is not None
     )
+
+
+def automatic() -> Progress:
+    """The bar a terminal shows by default where :func:`wanted` says so.
+
+    In a notebook it shows only once the run has lasted :data:`AUTO_DELAY`
+    seconds; after ``show_progress(True)``, at once.
+
+    >>> show_progress(True); automatic().delay; show_progress(None)
+    0.0
+    """
+    return Progress(delay=0.0 if _default else AUTO_DELAY)

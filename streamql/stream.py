@@ -11,7 +11,6 @@ short delegate to a plain function in a domain module (``files``, ``text``,
 from __future__ import annotations
 
 import builtins
-import functools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, TypeVar
@@ -20,16 +19,15 @@ from . import (
     aggregates,
     apache,
     binary,
-    dask_engine,
     files,
     flow,
     markup,
-    parallel,
     records,
     terminals,
     text,
 )
-from .base import ENGINES, Explanation, Source, StreamBase, check_path
+from .aggregates import EMPTY
+from .base import ENGINES, MISSING, Explanation, Source, StreamBase, check_path
 from .context import Errors
 from .display_methods import DisplayMethods
 from .errors import StreamError
@@ -42,7 +40,6 @@ __all__ = ["Stream", "operation", "Explanation"]
 
 T = TypeVar("T")
 U = TypeVar("U")
-MISSING = terminals.MISSING
 
 
 def _records(struct_format: str, source: Source) -> Iterator[Any]:
@@ -115,7 +112,15 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
             kwargs["encoding"] = encoding
         if decode_errors != "backslashreplace":
             kwargs["decode_errors"] = decode_errors
-        step = Step("lines", files.lines, paths, tuple(kwargs.items()), source=True, uses_ctx=True)
+        step = Step(
+            "lines",
+            files.lines,
+            paths,
+            tuple(kwargs.items()),
+            source=True,
+            uses_ctx=True,
+            reads_files=True,
+        )
         return cls._of((step,))
 
     @classmethod
@@ -174,7 +179,13 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         if errors != "raise":
             kwargs["errors"] = errors
         return self._then(
-            "open", files.open_files, uses_ctx=True, rowwise=False, pure=False, **kwargs
+            "open",
+            files.open_files,
+            uses_ctx=True,
+            rowwise=False,
+            pure=False,
+            reads_files=True,
+            **kwargs,
         )
 
     def cat(self) -> Stream[Any]:
@@ -429,50 +440,14 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         return self._add(step)
 
     # -------------------------------------------------------------- terminals
-    def _answer(
-        self,
-        engine: str | None,
-        consume: Callable[[Iterator[Any]], Any],
-        agg: Callable[[], aggregates.Aggregate],
-    ) -> Any:
-        """Run a terminal with the default engine, or as an aggregate over parts of its files."""
-        engine = engine or self._settings.engine
-        if engine == "default":
-            return self._run(consume, agg)
-        if engine not in ENGINES:
-            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-        settings = self._settings
-        run = (  # the same parts either way: forked here, or Dask tasks
-            parallel.run_parallel
-            if engine == "processes"
-            else functools.partial(dask_engine.run_dask, client=settings.client)
-        )
-        return run(
-            self._plan(), agg(), settings.workers, report=self.last_run, options=settings.options
-        )
-
-    def _extreme(
-        self,
-        engine: str | None,
-        consume: Callable[[Iterator[Any]], Any],
-        agg: Callable[[], aggregates.Aggregate],
-        default: Any,
-        stage: str,
-    ) -> Any:
-        if (engine or self._settings.engine) not in ("processes", "dask"):
-            return self._answer(engine, consume, agg)
-
-        def telling() -> aggregates.Aggregate:  # an empty stream's answer is EMPTY, not None
-            extreme = agg()
-            extreme.empty = aggregates.EMPTY  # type: ignore[attr-defined]
-            return extreme
-
-        found = self._answer(engine, consume, telling)
-        if found is not aggregates.EMPTY:
+    # Every terminal is an aggregation (streamql.aggregates), on every engine.
+    def _extreme(self, agg: aggregates.Aggregate, default: Any, engine: str | None) -> Any:
+        found = self._answer(agg, engine)
+        if found is not EMPTY:
             return found
         if default is MISSING:
             raise StreamError(
-                f"{stage}: the stream is empty\n\nPass default= to get a value instead."
+                f"{agg.name}: the stream is empty\n\nPass default= to get a value instead."
             )
         return default
 
@@ -487,7 +462,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         >>> Stream([1, 2]).list()
         [1, 2]
         """
-        items: builtins.list[T] = self._answer(engine, builtins.list, aggregates.Collect)
+        items: builtins.list[T] = self._answer(aggregates.Collect(), engine)
         return items
 
     def count(self, *, engine: str | None = None) -> int:
@@ -496,7 +471,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         >>> Stream(["a", "b"]).count()
         2
         """
-        n: int = self._answer(engine, terminals.count, aggregates.Count)
+        n: int = self._answer(aggregates.Count(), engine)
         return n
 
     def sum(self, field: str | int | None = None, *, engine: str | None = None) -> Any:
@@ -505,9 +480,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         >>> Stream([{"bytes": 3}, {"bytes": 4}]).sum("bytes")
         7
         """
-        return self._answer(
-            engine, lambda it: terminals.total(it, field), lambda: aggregates.Sum(field)
-        )
+        return self._answer(aggregates.Sum(field), engine)
 
     def min(
         self,
@@ -522,13 +495,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         >>> Stream([{"bytes": 3}, {"bytes": 4}]).min("bytes")
         3
         """
-        return self._extreme(
-            engine,
-            lambda it: terminals.smallest(it, field, key=key, default=default),
-            lambda: aggregates.Min(field, key=key),
-            default,
-            "min",
-        )
+        return self._extreme(aggregates.Min(field, key=key, empty=EMPTY), default, engine)
 
     def max(
         self,
@@ -544,13 +511,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         >>> rows.max("bytes"), rows.max(key="bytes")["request"]
         (9, '/b')
         """
-        return self._extreme(
-            engine,
-            lambda it: terminals.largest(it, field, key=key, default=default),
-            lambda: aggregates.Max(field, key=key),
-            default,
-            "max",
-        )
+        return self._extreme(aggregates.Max(field, key=key, empty=EMPTY), default, engine)
 
     def set(
         self, field: str | int | None = None, *, engine: str | None = None
@@ -560,11 +521,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         >>> sorted(Stream([{"host": "a"}, {"host": "a"}, {"host": "b"}]).set("host"))
         ['a', 'b']
         """
-        result: builtins.set[Any] = self._answer(
-            engine,
-            lambda it: terminals.distinct_set(it, field),
-            lambda: aggregates.Distinct(field),
-        )
+        result: builtins.set[Any] = self._answer(aggregates.Distinct(field), engine)
         return result
 
     def first(self, default: Any = MISSING, *, engine: str | None = None) -> T:
@@ -578,8 +535,8 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         """
         if engine is not None and engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-        result: T = self._run(lambda it: terminals.first(it, default))
-        return result
+        found: T = self._extreme(aggregates.First(empty=EMPTY), default, "default")
+        return found
 
     def top(
         self,
@@ -593,26 +550,28 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         >>> Stream([{"b": 1}, {"b": 9}, {"b": 5}]).top(2, "b")
         [{'b': 9}, {'b': 5}]
         """
-        result: builtins.list[T] = self._answer(
-            engine,
-            lambda it: terminals.top(n, it, by),
-            lambda: aggregates.Top(n, by),
-        )
+        result: builtins.list[T] = self._answer(aggregates.Top(n, by), engine)
         return result
 
     def count_by(
-        self, field: str | int | Callable[[Any], Any], *, engine: str | None = None
+        self,
+        field: str | int | Callable[[Any], Any],
+        *more: str,
+        n: int | None = None,
+        engine: str | None = None,
     ) -> dict[Any, int]:
         """Run the query and count items per value of a field, most common first.
 
-        >>> Stream([{"s": 200}, {"s": 404}, {"s": 404}]).count_by("s")
-        {404: 2, 200: 1}
+        Name several fields to count per combination; ``n`` keeps the ``n``
+        most common. The answer is a dict that knows its column names
+        (``.columns``), so ``Table(answer)`` heads its columns.
+
+        >>> rows = Stream([{"s": 200, "h": "a"}, {"s": 404, "h": "b"}, {"s": 404, "h": "b"}])
+        >>> rows.count_by("s"), rows.count_by("s", n=1), rows.count_by("h", "s")
+        ({404: 2, 200: 1}, {404: 2}, {('b', 404): 2, ('a', 200): 1})
         """
-        result: dict[Any, int] = self._answer(
-            engine,
-            lambda it: terminals.count_by(field, it),
-            lambda: aggregates.CountBy(field),
-        )
+        key: Any = (field, *more) if more else field
+        result: dict[Any, int] = self._answer(aggregates.CountBy(key, n=n), engine)
         return result
 
     def group_by(
@@ -629,9 +588,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         """
         if agg is not None and not callable(agg):
             raise TypeError(f"group_by: agg must be a function of a list, got {agg!r}")
-        groups: dict[Any, Any] = self._answer(
-            engine, lambda it: terminals.group_by(field, it), lambda: aggregates.GroupBy(field)
-        )
+        groups: dict[Any, Any] = self._answer(aggregates.GroupBy(field), engine)
         return groups if agg is None else {k: agg(v) for k, v in groups.items()}
 
     def aggregate(
@@ -652,9 +609,9 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         """
         if (one and named) or len(one) > 1:
             raise TypeError("aggregate: give one aggregation, or several by name=")
-        target: Any = one[0] if one else aggregates.Many(named)
-        aggregates._check(target)
-        return self._answer(engine, lambda it: aggregates.run(target, it), lambda: target)
+        target: aggregates.Aggregate = one[0] if one else aggregates.Many(named)
+        aggregates.check(target)
+        return self._answer(target, engine)
 
     def write(self, path_or_file: str | os.PathLike[str] | IO[str]) -> int:
         """Run the query, writing each item to a file (atomically to a path); return the count.

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from streamql import F, Stream
 from streamql.aggregates import (
+    Aggregate,
     ApproxDistinct,
     ApproxQuantiles,
     Count,
@@ -23,17 +24,20 @@ from streamql.aggregates import (
     First,
     HeavyHitters,
     Last,
+    Many,
     Max,
     Mean,
     Min,
     Quantiles,
     Sum,
     Top,
-    finish_all,
-    merge_all,
     run,
-    run_partial,
 )
+
+
+def partial(agg: Aggregate, items: Any) -> Any:
+    """The unfinished state of ``agg`` over ``items``: one part of a stream."""
+    return agg.add_all(agg.start(), items)
 
 values = st.lists(st.integers(-100, 100), max_size=60)
 
@@ -78,22 +82,22 @@ def test_exact_aggregations_match_plain_python(xs: list[int]) -> None:
 def test_merging_partial_results_over_any_split_equals_one_pass(
     xs: list[int], cuts: list[int]
 ) -> None:
-    aggs = {name: agg for name, (agg, _) in EXACT.items()}
+    aggs = Many({name: agg for name, (agg, _) in EXACT.items()})
     bounds = [0, *sorted(c % (len(xs) + 1) for c in cuts), len(xs)]
-    parts = [run_partial(aggs, xs[a:b]) for a, b in itertools.pairwise(bounds)]
+    parts = [partial(aggs, xs[a:b]) for a, b in itertools.pairwise(bounds)]
     merged = parts[0]
     for part in parts[1:]:
-        merged = merge_all(aggs, merged, part)
-    assert finish_all(aggs, merged) == run(aggs, xs)
+        merged = aggs.merge(merged, part)
+    assert aggs.finish(merged) == run(aggs, xs)
 
 
 def test_top_keeps_earlier_items_on_ties_across_merges() -> None:
     rows = [{"b": 5, "i": i} for i in range(6)]
     agg = Top(2, by="b")
     whole = run(agg, rows)
-    a, b = run_partial({"t": agg}, rows[:3]), run_partial({"t": agg}, rows[3:])
+    a, b = partial(agg, rows[:3]), partial(agg, rows[3:])
     assert whole == [rows[0], rows[1]]
-    assert finish_all({"t": agg}, merge_all({"t": agg}, a, b))["t"] == whole
+    assert agg.finish(agg.merge(a, b)) == whole
 
 
 def test_stream_aggregate_many_answers_in_one_pass() -> None:
@@ -139,9 +143,9 @@ def test_hyperloglog_within_its_stated_error() -> None:
         estimate = run(agg, (f"host-{i}" for i in range(n)))
         assert abs(estimate - n) / n < 3 * 1.04 / math.sqrt(2**14) + (1 / n), n
     # Mergeable: two halves with overlap estimate their union.
-    a = run_partial({"d": agg}, (i for i in range(30_000)))
-    b = run_partial({"d": agg}, (i for i in range(20_000, 50_000)))
-    union = finish_all({"d": agg}, merge_all({"d": agg}, a, b))["d"]
+    a = partial(agg, (i for i in range(30_000)))
+    b = partial(agg, (i for i in range(20_000, 50_000)))
+    union = agg.finish(agg.merge(a, b))
     assert abs(union - 50_000) / 50_000 < 0.03
 
 

@@ -314,6 +314,7 @@ def test_progress_by_default_where_asked(
     fake.get_ipython = lambda: Kernel()  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "IPython", fake)
     assert progress.wanted(query.steps)  # inside a notebook: on by default
-    assert not progress.wanted(query.progress().steps)  # never twice
+    assert query.progress().steps == query.steps  # a bar is no step of the plan
+    assert query.progress().explain().splitlines()[1:] == query.explain().splitlines()[1:]
     with pytest.raises(TypeError, match="show_progress: expected True, False or None"):
         progress.show_progress("yes")  # type: ignore[arg-type]

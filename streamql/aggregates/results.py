@@ -1,0 +1,34 @@
+"""Answers that know their column names: still plain dicts to code, headed tables to people.
+
+>>> counts = Counts([(404, 2), (200, 1)], columns=("status", "count"))
+>>> counts, counts.columns, counts == {404: 2, 200: 1}
+({404: 2, 200: 1}, ('status', 'count'), True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["Counts"]
+
+
+class Counts(dict[Any, Any]):
+    """A ``count_by`` answer: a dict of value -> count, most common first, with ``columns``.
+
+    ``columns`` names the key's field(s) and the count, for tables
+    (``Table(log.count_by("status"))`` is headed ``status  count``).
+    """
+
+    columns: tuple[str, ...]
+
+    def __init__(self, pairs: Iterable[tuple[Any, Any]] = (), *, columns: tuple[str, ...] = ()):
+        super().__init__(pairs)
+        self.columns = columns
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (list(self.items()), self.columns))
+
+
+def _rebuild(pairs: list[tuple[Any, Any]], columns: tuple[str, ...]) -> Counts:
+    return Counts(pairs, columns=columns)
