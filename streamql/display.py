@@ -313,7 +313,7 @@ def preview_html(
     (default :data:`PREVIEW_SECONDS`); see the module notes for what is not run.
 
     >>> from streamql import Stream
-    >>> print(preview_html(Stream(["x < y"]).map(str.upper)))
+    >>> print(preview_html(Stream(["x < y"]).map(str.upper), seconds=30))
     <div class="streamql"><pre>Stream([&#x27;x &lt; y&#x27;]).map(str.upper)</pre>
     <table class="streamql">
     <thead><tr><th style="text-align: left">item</th></tr></thead>

@@ -40,7 +40,7 @@ class LiveView:
     >>> screen = io.StringIO()
     >>> rows = Stream([{"s": 200}, {"s": 404}, {"s": 404}])
     >>> view = rows.live_view(CountBy("s"), every=0.05, file=screen)
-    >>> view.wait(5), view.value
+    >>> view.wait(30), view.value
     (True, {404: 2, 200: 1})
     >>> for line in screen.getvalue().splitlines()[-4:]:  # the last drawing
     ...     print(line)

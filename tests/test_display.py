@@ -17,10 +17,16 @@ from typing import Any
 
 import pytest
 
-from streamql import Stream, StreamError
+from streamql import Stream, StreamError, display
 from streamql.display import Table, peek, preview_html
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def previews_without_a_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loaded machine must not cut a preview short: its bound only stops a hang here."""
+    monkeypatch.setattr(display, "PREVIEW_SECONDS", 60.0)
 
 
 class Preview(HTMLParser):
