@@ -24,9 +24,8 @@ import html
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from numbers import Number
 from typing import Any, TextIO
 
 from . import files
@@ -34,6 +33,7 @@ from .base import StreamBase, pending_replay, set_replay
 from .context import RunContext
 from .engine import RunReport, running
 from .plan import Step
+from .tables import Table, html_table, text_table
 
 __all__ = [
     "PREVIEW_ROWS",
@@ -50,9 +50,8 @@ PREVIEW_ROWS = 10
 """How many rows the notebook preview of a Stream shows at most."""
 PREVIEW_SECONDS = 1.0
 """How long the notebook preview of a Stream may run, in seconds."""
-CELL_WIDTH = 60
-"""Cells longer than this many characters are cut, with an ellipsis."""
 
+_TICK = 0.01  # how often a peek with a stop Event looks at it, in seconds
 # Steps with side effects that a peek may still run: they only read, buffer or
 # stop (opening files, a background thread that the run joins, until).
 _HARMLESS = frozenset({"open", "storelast", "until", "background"})
@@ -201,7 +200,12 @@ class Peek:
 
 
 def _pull_into(
-    steps: Sequence[Step], n: int, out: Peek, stop: threading.Event, deadline: float | None
+    steps: Sequence[Step],
+    n: int,
+    out: Peek,
+    stop: threading.Event,
+    deadline: float | None,
+    finished: threading.Event | None = None,
 ) -> None:
     ctx = RunContext()
 
@@ -220,15 +224,26 @@ def _pull_into(
                     break
     except Exception as exc:
         out.error = exc
+    finally:
+        if finished is not None:
+            finished.set()
 
 
-def peek(stream: StreamBase[Any], n: int, *, timeout: float | None = None) -> Peek:
+def peek(
+    stream: StreamBase[Any],
+    n: int,
+    *,
+    timeout: float | None = None,
+    stop: threading.Event | None = None,
+) -> Peek:
     """Run ``stream`` for its first ``n`` items (and one more, to know if there are more).
 
     Reads no further than that. A one-shot source keeps what it gave for the
-    next run. With ``timeout``, the run happens in a daemon worker thread and
-    the peek returns what it has when the time is up (see the module notes).
-    Errors raised by the query are returned in ``Peek.error``, not raised.
+    next run. With ``timeout`` (seconds) or ``stop`` (an Event: a cancel
+    button), the run happens in a daemon worker thread and the peek returns
+    what it has when the time is up or ``stop`` is set, with ``timed_out``
+    true (see the module notes). Errors raised by the query are returned in
+    ``Peek.error``, not raised.
 
     >>> from streamql import Stream
     >>> numbers = Stream(iter(range(5)))
@@ -240,118 +255,42 @@ def peek(stream: StreamBase[Any], n: int, *, timeout: float | None = None) -> Pe
     """
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         raise ValueError(f"peek: n must be an int >= 0, got {n!r}")
+    if stop is not None and not hasattr(stop, "is_set"):
+        raise TypeError(f"peek: stop must be a threading.Event, got {stop!r}")
     out = Peek()
-    stop = threading.Event()
+    halt = threading.Event()
     try:
         steps = _peek_plan(stream)
     except Exception as exc:
         out.error = exc
         return out
-    if timeout is None:
-        _pull_into(steps, n, out, stop, None)
+    if timeout is None and stop is None:
+        _pull_into(steps, n, out, halt, None)
         return out
-    deadline = time.monotonic() + timeout
+    deadline = None if timeout is None else time.monotonic() + timeout
+    finished = threading.Event()
     worker = threading.Thread(
-        target=_pull_into, args=(steps, n, out, stop, deadline), name="streamql-peek", daemon=True
+        target=_pull_into,
+        args=(steps, n, out, halt, deadline, finished),
+        name="streamql-peek",
+        daemon=True,
     )
     worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        stop.set()
-        worker.join(0.25)  # a polling live source ends within its poll interval
+    while True:
+        left = None if deadline is None else deadline - time.monotonic()
+        if stop is not None:
+            left = _TICK if left is None else min(left, _TICK)
+        if finished.wait(None if left is None else max(left, 0.0)):
+            break
+        if (stop is not None and stop.is_set()) or (
+            deadline is not None and time.monotonic() >= deadline
+        ):
+            break
+    if not finished.is_set():
+        halt.set()
+        finished.wait(0.25)  # a polling live source ends within its poll interval
         out.timed_out = True
     return Peek(list(out.items), out.more, out.timed_out, out.error)
-
-
-# ------------------------------------------------------------------- tables
-def _columns(rows: Sequence[Any]) -> list[str]:
-    columns: dict[str, None] = {}
-    for row in rows:
-        if isinstance(row, Mapping):
-            columns.update((str(k), None) for k in row)
-        elif isinstance(row, tuple) and hasattr(row, "_fields"):
-            columns.update((f, None) for f in row._fields)
-        else:
-            columns["item"] = None
-    return list(columns)
-
-
-def _cell(row: Any, column: str) -> Any:
-    if isinstance(row, Mapping):
-        return row.get(column, "")
-    if isinstance(row, tuple) and hasattr(row, "_fields"):
-        return getattr(row, column, "")
-    return row if column == "item" else ""
-
-
-def _text(value: Any, width: int = CELL_WIDTH) -> str:
-    text = value if isinstance(value, str) else str(value)
-    if not text.isprintable():
-        text = repr(text)[1:-1]  # a line's "\n", a tab or junk bytes stay visible
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _numeric(values: Iterable[Any]) -> bool:
-    return all(isinstance(v, Number) and not isinstance(v, bool) for v in values)
-
-
-def _grid(rows: Sequence[Any], columns: Sequence[str] | None) -> tuple[list[str], list[list[Any]]]:
-    cols = list(columns) if columns is not None else _columns(rows)
-    return cols, [[_cell(row, c) for c in cols] for row in rows]
-
-
-def text_table(rows: Sequence[Any], columns: Sequence[str] | None = None) -> str:
-    """Render items as an aligned text table: records as columns, other items one per row.
-
-    Numbers are right-aligned; long cells are cut to :data:`CELL_WIDTH` characters.
-
-    >>> print(text_table([{"host": "a.com", "bytes": 5}, {"host": "b", "bytes": 1234}]))
-    host   bytes
-    -----  -----
-    a.com      5
-    b       1234
-    """
-    cols, grid = _grid(rows, columns)
-    texts = [[_text(v) for v in line] for line in grid]
-    widths = [max([len(c)] + [len(t[i]) for t in texts]) for i, c in enumerate(cols)]
-    right = [_numeric(line[i] for line in grid) and bool(grid) for i in range(len(cols))]
-
-    def line(cells: Sequence[str]) -> str:
-        parts = [
-            c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)
-        ]
-        return "  ".join(parts).rstrip()
-
-    out = [line(cols), line(["-" * w for w in widths])]
-    out += [line(t) for t in texts]
-    return "\n".join(out)
-
-
-def html_table(rows: Sequence[Any], columns: Sequence[str] | None = None) -> str:
-    """Render items as an HTML table (every cell escaped), records as columns.
-
-    >>> print(html_table([{"request": "<a>", "bytes": 5}]))
-    <table class="streamql">
-    <thead><tr><th>request</th><th>bytes</th></tr></thead>
-    <tbody>
-    <tr><td>&lt;a&gt;</td><td style="text-align: right">5</td></tr>
-    </tbody>
-    </table>
-    """
-    cols, grid = _grid(rows, columns)
-    right = [_numeric(line[i] for line in grid) and bool(grid) for i in range(len(cols))]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = []
-    for line in grid:
-        cells = "".join(
-            f'<td style="text-align: right">{html.escape(_text(v))}</td>'
-            if r
-            else f"<td>{html.escape(_text(v))}</td>"
-            for v, r in zip(line, right, strict=True)
-        )
-        body.append(f"<tr>{cells}</tr>")
-    top = ['<table class="streamql">', f"<thead><tr>{head}</tr></thead>", "<tbody>"]
-    return "\n".join([*top, *body, "</tbody>", "</table>"])
 
 
 def _footer(p: Peek, n: int, seconds: float | None) -> str:
@@ -374,12 +313,12 @@ def preview_html(
     (default :data:`PREVIEW_SECONDS`); see the module notes for what is not run.
 
     >>> from streamql import Stream
-    >>> print(preview_html(Stream(["x < y"]).map(str.upper)))
+    >>> print(preview_html(Stream(["x < y"]).map(str.upper), seconds=30))
     <div class="streamql"><pre>Stream([&#x27;x &lt; y&#x27;]).map(str.upper)</pre>
     <table class="streamql">
-    <thead><tr><th>item</th></tr></thead>
+    <thead><tr><th style="text-align: left">item</th></tr></thead>
     <tbody>
-    <tr><td>X &lt; Y</td></tr>
+    <tr><td style="text-align: left">X &lt; Y</td></tr>
     </tbody>
     </table>
     <p><small>1 row(s), all of them</small></p></div>
@@ -405,48 +344,3 @@ def show(stream: StreamBase[Any], n: int = 10, *, file: TextIO | None = None) ->
     text = text_table(p.items) if p.items else "(no items)"
     more = f"\n(first {n} items; more not read)" if p.more else ""
     print(text + more, file=file)
-
-
-# ---------------------------------------------------------------- Table
-class Table:
-    """Wrap a result (``count_by``, ``group_by``, ``top``, windows, records) to show as a table.
-
-    Terminals return plain values; wrap one in ``Table`` for an aligned text
-    table at the REPL and an HTML table in a notebook. A dict becomes two
-    columns (its keys and values); a list becomes one row per item.
-
-    >>> from streamql import Stream
-    >>> hits = Stream([{"s": 404}, {"s": 200}, {"s": 404}]).count_by("s")
-    >>> Table(hits, columns=("status", "hits"))
-    status  hits
-    ------  ----
-       404     2
-       200     1
-    >>> Table(hits).rows
-    [{'value': 404, 'count': 2}, {'value': 200, 'count': 1}]
-    """
-
-    __slots__ = ("columns", "rows")
-
-    def __init__(
-        self, data: Mapping[Any, Any] | Iterable[Any], columns: Sequence[str] | None = None
-    ) -> None:
-        if isinstance(data, Mapping):
-            if columns is not None and len(columns) != 2:
-                raise ValueError(f"Table: a dict takes two column names, got {columns!r}")
-            key, value = ("value", "count") if columns is None else columns
-            self.rows: list[Any] = [{key: k, value: v} for k, v in data.items()]
-            self.columns: list[str] = [key, value]
-        else:
-            if isinstance(data, (str, bytes)):
-                raise TypeError(f"Table: expected a dict or an iterable of items, got {data!r}")
-            self.rows = list(data)
-            self.columns = list(columns) if columns is not None else _columns(self.rows)
-
-    def __str__(self) -> str:
-        return text_table(self.rows, self.columns)
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        return html_table(self.rows, self.columns)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import date
 from numbers import Number
 from typing import Any
 
@@ -174,7 +174,7 @@ def plot(
         else:
             xs, ys = list(range(len(items))), [_number(i) for i in items]
         ax.plot(xs, ys, marker="o" if len(items) < 50 else None)
-        if xs and isinstance(xs[0], datetime):
+        if xs and isinstance(xs[0], date):  # a datetime is a date too
             ax.figure.autofmt_xdate()
     if title is not None:
         ax.set_title(title)

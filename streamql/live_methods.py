@@ -290,10 +290,12 @@ class LiveMethods(StreamBase[T]):
         by: str | int | Callable[[Any], Any] | None = "datetime",
         agg: Callable[[list[Any]], Any] | Aggregate | None = None,
         lateness: float | timedelta = 0.0,
+        max_future: float | timedelta | None = windows.MAX_FUTURE,
     ) -> Stream[windows.Window]:
         """Group items into tumbling time windows; yield each ``Window`` as it closes.
 
-        Items later than ``lateness`` are rejects, never silently dropped.
+        Items later than ``lateness``, or implausibly far ahead (``max_future``
+        seconds, a day by default), are rejects, never silently dropped.
         See :func:`streamql.windows.window`.
 
         >>> from streamql import Stream
@@ -301,8 +303,14 @@ class LiveMethods(StreamBase[T]):
         >>> rows.window(10, by="t", agg=len).list()
         [Window(start=0, end=10, value=2), Window(start=10, end=20, value=1)]
         """
-        given = {"by": by, "agg": agg, "lateness": lateness}
-        kwargs = _set({"by": "datetime", "agg": None, "lateness": 0.0}, given)
+        given = {"by": by, "agg": agg, "lateness": lateness, "max_future": max_future}
+        defaults = {
+            "by": "datetime",
+            "agg": None,
+            "lateness": 0.0,
+            "max_future": windows.MAX_FUTURE,
+        }
+        kwargs = _set(defaults, given)
         return self._then(
             "window", windows.window, seconds, uses_ctx=True, rowwise=False, rejects=True, **kwargs
         )

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["LiveView"]
 
+_JOIN_SECONDS = 30.0
+
 
 def _as_table(value: Any) -> Any:
     return Table(value) if isinstance(value, (dict, list)) else value
@@ -38,7 +40,7 @@ class LiveView:
     >>> screen = io.StringIO()
     >>> rows = Stream([{"s": 200}, {"s": 404}, {"s": 404}])
     >>> view = rows.live_view(CountBy("s"), every=0.05, file=screen)
-    >>> view.wait(5), view.value
+    >>> view.wait(30), view.value
     (True, {404: 2, 200: 1})
     >>> for line in screen.getvalue().splitlines()[-4:]:  # the last drawing
     ...     print(line)
@@ -71,6 +73,8 @@ class LiveView:
         self._stop = threading.Event()
         self._done = threading.Event()
         self._error: BaseException | None = None
+        self._drawn = threading.Condition()
+        self._draws = 0
         self.chart = chart
         self._draw = draw or self._default_drawer(file)
         self._query = stream.until(self._stop)  # type: ignore[attr-defined]
@@ -91,6 +95,21 @@ class LiveView:
         """Whether the query is still running."""
         return not self._done.is_set()
 
+    @property
+    def draws(self) -> int:
+        """How many times the answer has been drawn so far (the last drawing included)."""
+        with self._drawn:
+            return self._draws
+
+    def wait_drawn(self, count: int, timeout: float | None = None) -> bool:
+        """Wait until the answer has been drawn ``count`` times; say whether it has.
+
+        A redraw shows what was folded before it, so waiting for one more
+        drawing than now shows every item folded so far.
+        """
+        with self._drawn:
+            return self._drawn.wait_for(lambda: self._draws >= count, timeout)
+
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the query to end by itself; say whether it has ended."""
         ended = self._done.wait(timeout)
@@ -104,18 +123,19 @@ class LiveView:
         Raises the query's own error, if it failed.
         """
         self._stop.set()
-        self._done.wait(timeout)
-        self._finish()
-        if self._worker.is_alive():
+        if not self._done.wait(timeout):
             raise TimeoutError(
                 f"live_view: the query did not end within {timeout} s of stop()\n\n"
                 "Its source blocks without polling for a stop; give it a timeout."
             )
+        self._finish()
         return self.value
 
     def _finish(self) -> None:
-        self._painter.join(self.every + 1.0)
-        self._worker.join(0.5)
+        # The query has ended: what is left is one drawing and the threads' exit.
+        # The bounds only stop a drawing callback that hangs from hanging us.
+        self._painter.join(_JOIN_SECONDS)
+        self._worker.join(_JOIN_SECONDS)
         if self._error is not None:
             error, self._error = self._error, None
             raise error
@@ -134,8 +154,14 @@ class LiveView:
 
     def _paint(self) -> None:
         while not self._done.wait(self.every):
-            self._draw(self.value)
+            self._paint_once()
+        self._paint_once()
+
+    def _paint_once(self) -> None:
         self._draw(self.value)
+        with self._drawn:
+            self._draws += 1
+            self._drawn.notify_all()
 
     # ------------------------------------------------------------ drawing
     def _default_drawer(self, file: TextIO | None) -> Callable[[Any], None]:

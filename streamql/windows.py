@@ -21,7 +21,7 @@ from .context import RunContext
 from .flow import key_function
 from .shutdown import add_stop
 
-__all__ = ["until", "scan", "window", "Window", "merge_by_time", "event_seconds"]
+__all__ = ["MAX_FUTURE", "until", "scan", "window", "Window", "merge_by_time", "event_seconds"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -153,6 +153,10 @@ def _bound(seconds: float, like: Any) -> Any:
     return int(seconds) if float(seconds).is_integer() and isinstance(like, int) else seconds
 
 
+MAX_FUTURE = 86_400.0
+"""``window``'s default ``max_future``: how far ahead an event time may plausibly be, in seconds."""
+
+
 def window(
     seconds: float | timedelta,
     items: Iterable[Any],
@@ -160,6 +164,7 @@ def window(
     by: str | int | Callable[[Any], Any] | None = "datetime",
     agg: Callable[[list[Any]], Any] | Aggregate | None = None,
     lateness: float | timedelta = 0.0,
+    max_future: float | timedelta | None = MAX_FUTURE,
     ctx: RunContext | None = None,
 ) -> Iterator[Window]:
     """Group items into tumbling time windows; yield each window's aggregate as it closes.
@@ -181,6 +186,13 @@ def window(
     the stream ends; on a wall clock they close when an item for a later
     window arrives.
 
+    Event time may not leap ahead implausibly: an item stamped more than
+    ``max_future`` seconds (default :data:`MAX_FUTURE`, a day) after the wall
+    clock is a reject, and so is one stamped that far after the latest time
+    seen unless the next item confirms the leap (a log that resumes after a
+    long gap). A reject moves no window, so one bad stamp cannot make every
+    later item late. ``max_future=None`` turns both checks off.
+
     >>> times = [0, 5, 11, 3, 25, 4]  # 3: late, within the bound; 4: its window had closed
     >>> ctx = RunContext()
     >>> for w in window(10, [{"t": t} for t in times], by="t", agg=len, lateness=2, ctx=ctx):
@@ -190,9 +202,17 @@ def window(
     Window(start=20, end=30, value=1)
     >>> ctx.rejected
     Counter({'window': 1})
+    >>> leap = [{"t": 60}, {"t": 9e9}, {"t": 70}]  # 9e9: the year 2255
+    >>> list(window(60, leap, by="t", agg=len, ctx=ctx))
+    [Window(start=60, end=120, value=2)]
     """
     width = _seconds("window", "seconds", seconds, positive=True)
     late = _seconds("window", "lateness", lateness, positive=False)
+    ahead = (
+        math.inf
+        if max_future is None
+        else _seconds("window", "max_future", max_future, positive=True)
+    )
     key = key_function("window", by)
     if agg is not None and not callable(agg) and not isinstance(agg, Aggregate):
         raise TypeError(f"window: agg must be callable or an aggregation, got {agg!r}")
@@ -209,26 +229,56 @@ def window(
         open_: dict[float, Any] = {}
         like: Any = 0.0
         watermark = -math.inf  # windows ending at or before it are closed
+        # An item far ahead of the latest time, waiting for the next to confirm the leap.
+        held: tuple[Any, Any, float] | None = None
+
+        def leap(item: Any, t: float, why: str) -> None:
+            own.bad("skip", "window", f"{why} (max_future is {ahead:g} s)", item)
+
+        def accept(item: Any, stamp: Any, t: float) -> Iterator[Window]:
+            nonlocal like, watermark
+            like = stamp
+            start = math.floor(t / width) * width
+            if start + width <= watermark:
+                own.bad(
+                    "skip",
+                    "window",
+                    f"late by {watermark + late - t:g} s (lateness is {late:g} s)",
+                    item,
+                )
+                return
+            state = open_.get(start)
+            open_[start] = fold.add(fold.start() if state is None else state, item)
+            if t - late > watermark:
+                watermark = t - late
+                for s in sorted(s for s in open_ if s + width <= watermark):
+                    yield _close(s, finish(open_.pop(s)), width, like)
+
         try:
             for item in items:
                 stamp: Any = datetime.now(timezone.utc) if key is None else key(item)
                 t = event_seconds(stamp)
-                like = stamp
-                start = math.floor(t / width) * width
-                if start + width <= watermark:
-                    own.bad(
-                        "skip",
-                        "window",
-                        f"late by {watermark + late - t:g} s (lateness is {late:g} s)",
-                        item,
-                    )
-                    continue
-                state = open_.get(start)
-                open_[start] = fold.add(fold.start() if state is None else state, item)
-                if t - late > watermark:
-                    watermark = t - late
-                    for s in sorted(s for s in open_ if s + width <= watermark):
-                        yield _close(s, finish(open_.pop(s)), width, like)
+                if key is not None and ahead != math.inf:
+                    clock = time.time()
+                    if t > clock + ahead:
+                        leap(item, t, f"{t - clock:g} s ahead of the clock")
+                        continue
+                    latest = watermark + late
+                    if held is not None:
+                        h_item, h_stamp, h_t = held
+                        held = None
+                        if t > latest + ahead:  # the stream did move on: take the leap
+                            yield from accept(h_item, h_stamp, h_t)
+                        else:
+                            leap(h_item, h_t, f"{h_t - latest:g} s ahead of the stream")
+                        latest = watermark + late
+                    if latest > -math.inf and t > latest + ahead:
+                        held = (item, stamp, t)
+                        continue
+                yield from accept(item, stamp, t)
+            if held is not None:
+                h_t = held[2]
+                leap(held[0], h_t, f"{h_t - (watermark + late):g} s ahead of the stream")
             for s in sorted(open_):
                 yield _close(s, finish(open_.pop(s)), width, like)
         finally:

@@ -1,15 +1,37 @@
-"""The notebooks in notebooks/ run top to bottom without a cell error (nbclient + ipykernel)."""
+"""The notebooks in notebooks/ run top to bottom clean: no cell error, no stderr, no warning.
+
+They are executed with nbclient on a Python kernel (skipped, saying why, only
+where no kernel can be started), and they must not silence warnings to be clean.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+# Noise whose fix is under way elsewhere: a cell showing only these makes the
+# test xfail, naming them; anything else on stderr fails it.
+PENDING = {
+    "progress bars on stderr (to become a run observer, a widget in Jupyter)": re.compile(
+        r"\d+%\||[kMG]?B/s\]|it/s\]|IProgress not found"
+    ),
+    "rejects reported as RejectedLinesWarning on stderr (the rejects report)": re.compile(
+        r"RejectedLinesWarning"
+    ),
+}
+
+
+def sources(path: Path) -> list[str]:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return ["".join(cell["source"]) for cell in doc["cells"] if cell["cell_type"] == "code"]
 
 
 def test_notebooks_are_stored_clean() -> None:
@@ -23,30 +45,73 @@ def test_notebooks_are_stored_clean() -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_without_errors(
-    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed")
-    nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed")
+def test_notebooks_do_not_silence_warnings(path: Path) -> None:
+    for code in sources(path):
+        for hider in ("catch_warnings", "simplefilter", "filterwarnings"):
+            assert hider not in code, f"{path.name} hides warnings:\n{code}"
+
+
+def kernel_or_skip() -> None:
+    """Skip, saying why, where no Python kernel can be started."""
+    pytest.importorskip("nbformat", reason="nbformat is not installed (no notebook support)")
+    pytest.importorskip("nbclient", reason="nbclient is not installed (no notebook runner)")
     pytest.importorskip("ipykernel", reason="ipykernel is not installed (no Python kernel)")
-    if "log-analysis" in path.name:
-        pytest.importorskip("pandas", reason="the notebook uses pandas")
-        pytest.importorskip("matplotlib", reason="the notebook plots with matplotlib")
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec("python3")
+    except NoSuchKernel:
+        pytest.skip("no Jupyter kernel named python3 is installed")
+
+
+def execute(path: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    import nbclient
+    import nbformat
+
     # The kernel imports this checkout's streamql, installed or not.
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
         notebook,
-        timeout=60,
+        timeout=300,  # per cell: bounds a hang only
         kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
+        resources={"metadata": {"path": str(workdir)}},
     )
     client.execute()  # raises CellExecutionError, naming the cell, on any error
-    errors = [
-        out
-        for cell in notebook.cells
-        for out in cell.get("outputs", [])
-        if out.get("output_type") == "error"
+    return notebook
+
+
+def noise(notebook: Any) -> list[tuple[int, str]]:
+    """(cell number, text) of every stderr output and every warning shown, in order."""
+    found = []
+    for number, cell in enumerate(notebook.cells):
+        for out in cell.get("outputs", []):
+            text = out.get("text", "")
+            stderr = out.get("output_type") == "stream" and out.get("name") == "stderr"
+            if stderr or "Warning:" in text:
+                found.append((number, text))
+            elif out.get("output_type") == "error":
+                found.append((number, f"{out.get('ename')}: {out.get('evalue')}"))
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_clean(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kernel_or_skip()
+    if "log-analysis" in path.name:
+        pytest.importorskip("pandas", reason="the notebook uses pandas")
+        pytest.importorskip("matplotlib", reason="the notebook plots with matplotlib")
+    found = noise(execute(path, tmp_path, monkeypatch))
+    unknown = [
+        f"cell {n}: {text.strip()[:300]}"
+        for n, text in found
+        if not any(pattern.search(text) for pattern in PENDING.values())
     ]
-    assert errors == []
+    assert unknown == [], "\n".join(unknown)
+    pending = sorted(
+        {why for _, text in found for why, pattern in PENDING.items() if pattern.search(text)}
+    )
+    if pending:
+        cells = sorted({n for n, _ in found})
+        pytest.xfail(f"{path.name}, cells {cells}: " + "; ".join(pending))

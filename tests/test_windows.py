@@ -167,3 +167,64 @@ def test_windows_fold_aggregations_instead_of_holding_items() -> None:
     assert counted == [3, 2, 1]
     with pytest.raises(TypeError, match="agg must be callable or an aggregation"):
         Stream(rows).window(10, by="t", agg=3)  # type: ignore[arg-type]
+
+
+@pytest.mark.filterwarnings("ignore::streamql.RejectedLinesWarning")
+def test_one_far_future_stamp_is_a_reject_and_later_items_still_count() -> None:
+    rows = [{"t": t} for t in (60, 9e9, 70, 125, 130)]  # 9e9: the year 2255
+    s = Stream(rows).window(60, by="t", agg=len)
+    assert s.list() == [Window(60, 120, 2), Window(120, 180, 2)]
+    (reject,) = s.rejects.list()
+    assert reject["line"] == {"t": 9e9}
+    assert "ahead of the clock (max_future is 86400 s)" in reject["reason"]
+    utc = timezone.utc
+    stamps = [datetime(2008, 2, 24, 0, 0, s, tzinfo=utc) for s in (1, 2)]
+    stamps.insert(1, datetime(2099, 1, 1, tzinfo=utc))
+    dated = Stream([{"datetime": d} for d in stamps]).window(60, agg=len)
+    assert [w.value for w in dated.list()] == [2]
+    assert dated.rejects.count() == 1
+
+
+@pytest.mark.filterwarnings("ignore::streamql.RejectedLinesWarning")
+def test_a_leap_ahead_of_the_stream_needs_the_next_item_to_confirm_it() -> None:
+    day = 86_400
+    leap = Stream([{"t": t} for t in (60, 70 + 2 * day, 80)]).window(60, by="t", agg=len)
+    assert leap.list() == [Window(60, 120, 2)]
+    assert "ahead of the stream" in leap.rejects.list()[0]["reason"]
+    resumed = [{"t": t} for t in (60, 70 + 2 * day, 80 + 2 * day)]  # a log back after a gap
+    ctx = RunContext()
+    got = list(window(60, resumed, by="t", agg=len, ctx=ctx))
+    assert [w.value for w in got] == [1, 2] and not ctx.rejected
+    last = Stream([{"t": t} for t in (60, 70 + 2 * day)]).window(60, by="t", agg=len)
+    assert last.list() == [Window(60, 120, 1)] and last.rejects.count() == 1
+    wider = Stream([{"t": t} for t in (60, 70 + 2 * day, 80)]).window(
+        60, by="t", agg=len, max_future=3 * day
+    )
+    assert [w.value for w in wider.list()] == [1, 1]  # within the bound: 80 is late instead
+    assert "late by" in wider.rejects.list()[0]["reason"]
+
+
+@pytest.mark.filterwarnings("ignore::streamql.RejectedLinesWarning")
+def test_max_future_none_keeps_every_leap() -> None:
+    rows = [{"t": t} for t in (60, 9e9, 70)]
+    s = Stream(rows).window(60, by="t", agg=len, max_future=None)
+    assert [w.value for w in s.list()] == [1, 1]
+    assert repr(s).endswith("window(60, by='t', agg=len, max_future=None)")
+    assert "late by" in s.rejects.list()[0]["reason"]
+    with pytest.raises(ValueError, match="window: max_future must be > 0"):
+        Stream([1]).window(60, max_future=0)
+
+
+@pytest.mark.filterwarnings("ignore::streamql.RejectedLinesWarning")
+@given(times, st.integers(1, 30), st.integers(0, 40), st.data())
+def test_one_far_future_stamp_changes_nothing_else(
+    ts: list[int], width: int, late: int, data: st.DataObject
+) -> None:
+    at = data.draw(st.integers(0, len(ts)))
+    rows = [{"t": t} for t in ts]
+    ctx, plain = RunContext(), RunContext()
+    with_leap = list(
+        window(width, [*rows[:at], {"t": 9e9}, *rows[at:]], by="t", lateness=late, ctx=ctx)
+    )
+    assert with_leap == list(window(width, rows, by="t", lateness=late, ctx=plain))
+    assert ctx.rejected["window"] == plain.rejected["window"] + 1
