@@ -25,14 +25,16 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Literal, TypedDict, cast, overload
+from typing import Any, Literal, TypedDict, cast, overload
 
+from .apache_schema import BLOCK_FIELDS
 from .context import Errors, ItemCursor, Reject, RunContext, check_errors
 from .errors import ParseError
 
 __all__ = [
     "ApacheRecord",
     "parse_apache",
+    "parse_prescanned",
     "parse_apache_line",
     "block_pattern",
     "BLOCK_FIELDS",
@@ -120,7 +122,7 @@ _BLOCK_QUOTED_PLAIN = r'[^"]*'
 # The fields a block pattern can capture, as the line writes them: "req" is the
 # quoted request text the record's method, request and proto come from;
 # referer and agent are in combined lines only.
-BLOCK_FIELDS = ("host", "ident", "user", "req", "status", "bytes", "referer", "agent")
+# (From the schema: streamql.apache_schema.)
 
 
 @functools.lru_cache(maxsize=64)
@@ -277,7 +279,8 @@ def _diagnose(line: str, format: str) -> str:
     return "not an Apache log line"  # not reached while the two walks agree
 
 
-def _check_format(stage: str, format: str) -> str:
+def check_format(stage: str, format: str) -> str:
+    """Validate a ``format=`` argument; return it."""
     if format not in _FORMATS:
         raise ValueError(f"{stage}: format must be 'auto', 'common' or 'combined', got {format!r}")
     return format
@@ -286,28 +289,25 @@ def _check_format(stage: str, format: str) -> str:
 @overload
 def parse_apache(
     lines: Iterable[str],
-    format: str = ...,
     *,
+    format: str = ...,
     errors: Literal["skip", "raise"] = ...,
     ctx: RunContext | None = ...,
-    prefilter: Callable[[str], bool] | None = ...,
 ) -> Iterator[ApacheRecord]: ...
 @overload
 def parse_apache(
     lines: Iterable[str],
-    format: str = ...,
     *,
+    format: str = ...,
     errors: Errors,
     ctx: RunContext | None = ...,
-    prefilter: Callable[[str], bool] | None = ...,
 ) -> Iterator[ApacheRecord | Reject]: ...
 def parse_apache(
     lines: Iterable[str],
-    format: str = "auto",
     *,
+    format: str = "auto",
     errors: Errors = "skip",
     ctx: RunContext | None = None,
-    prefilter: Callable[[str], bool] | None = None,
 ) -> Iterator[ApacheRecord | Reject]:
     """Parse Apache access-log lines into :class:`ApacheRecord` dicts.
 
@@ -321,9 +321,7 @@ def parse_apache(
     a :class:`~streamql.context.Reject` record in its place. Without ``ctx``,
     line numbers count the items of ``lines`` from 1.
 
-    ``prefilter`` (used by the query planner) is a test of the raw line: a
-    line that parses but fails it yields no record, without the cost of
-    building one. Every line is still checked, so rejects stay the same.
+    The records' fields and types: :data:`streamql.apache_schema.APACHE`.
 
     >>> line = ('140.180.132.213 - - [24/Feb/2008:00:08:59 -0600] '
     ...         '"GET /ply/ply.html HTTP/1.1" 200 97238')
@@ -332,13 +330,13 @@ def parse_apache(
     ('140.180.132.213', 'GET', '/ply/ply.html', 200, 97238)
     >>> record["datetime"].isoformat()
     '2008-02-24T00:08:59-06:00'
-    >>> list(parse_apache([line + ' "-" "curl/8.0"'], "common", errors="keep"))
+    >>> list(parse_apache([line + ' "-" "curl/8.0"'], format="common", errors="keep"))
     ... # doctest: +NORMALIZE_WHITESPACE
     [{'stage': 'parse_apache', 'reason': 'unexpected text after bytes (common format)',
       'line': '140.180.132.213 - - [24/Feb/2008:00:08:59 -0600] "GET /ply/ply.html HTTP/1.1"
                200 97238 "-" "curl/8.0"', 'file': None, 'lineno': 1}]
     """
-    fmt = _check_format("parse_apache", format)
+    fmt = check_format("parse_apache", format)
     errors = check_errors("parse_apache", errors)
     if isinstance(lines, (str, bytes)):
         raise TypeError(
@@ -351,13 +349,40 @@ def parse_apache(
         raise TypeError(
             f"parse_apache: lines must be an iterable of str, got {type(lines).__name__}"
         ) from None
-    if prefilter is not None and not callable(prefilter):
-        raise TypeError(f"parse_apache: prefilter must be callable, got {prefilter!r}")
     if ctx is not None:
-        return _parse(items, fmt, errors, ctx, None, prefilter)
+        return _parse(items, fmt, errors, ctx, None)
     ctx = RunContext()
     ctx.cursor = cursor = ItemCursor()
-    return _parse(items, fmt, errors, ctx, cursor, prefilter)
+    return _parse(items, fmt, errors, ctx, cursor)
+
+
+def parse_prescanned(
+    prefilter: Callable[[str], Any],
+    lines: Iterable[str],
+    *,
+    format: str = "auto",
+    errors: Errors = "skip",
+    ctx: RunContext,
+) -> Iterator[ApacheRecord | Reject]:
+    """:func:`parse_apache`, yielding only the records of lines that pass ``prefilter``.
+
+    The query planner's ``prescan`` variant of the step: ``prefilter`` is a
+    test of the raw line implied by the ``where`` after it, so a line that
+    parses but fails it yields no record, without the cost of building one.
+    Every line is still checked, so the rejects stay the same.
+
+    >>> from streamql.context import RunContext
+    >>> lines = ['h - - [24/Feb/2008:00:08:59 -0600] "GET /a HTTP/1.1" 404 1', 'bad']
+    >>> ctx = RunContext()
+    >>> [r["request"] for r in parse_prescanned(lambda line: "404" in line, lines, ctx=ctx)]
+    ['/a']
+    >>> ctx.rejected
+    Counter({'parse_apache': 1})
+    """
+    if not callable(prefilter):
+        raise TypeError(f"parse_apache: prefilter must be callable, got {prefilter!r}")
+    fmt = check_format("parse_apache", format)
+    return _parse(iter(lines), fmt, check_errors("parse_apache", errors), ctx, None, prefilter)
 
 
 def _parse(
@@ -490,7 +515,7 @@ def parse_apache_line(line: str, format: str = "auto") -> ApacheRecord:
     ...
     ValueError: bad datetime
     """
-    fmt = _check_format("parse_apache_line", format)
+    fmt = check_format("parse_apache_line", format)
     if not isinstance(line, str):
         raise TypeError(f"parse_apache_line: line must be str, got {type(line).__name__}")
     try:

@@ -22,10 +22,12 @@ from . import aggregates, files, progress, scan
 from .context import Reject, RunContext
 from .engine import RunReport, StepStats, execute, running
 from .errors import StreamError
+from .expr import Expr
 from .optimize import DEFAULT as DEFAULT_OPTIONS
 from .optimize import Options, for_aggregate, optimize
 from .plan import Step
 from .progress import Bar, Progress
+from .schema import Schema, schema_of
 
 if TYPE_CHECKING:
     from .stream import Stream
@@ -211,28 +213,22 @@ class StreamBase(Generic[T]):
         self,
         name: str,
         func: Callable[..., Iterator[Any]],
-        *args: Any,
-        uses_ctx: bool = False,
-        **kwargs: Any,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+        /,
+        **declared: Any,
     ) -> Stream[Any]:
-        """Add a step, checking its arguments now by calling ``func`` on no data."""
-        flags = {
-            k: kwargs.pop(k)
-            for k in (
-                "rowwise",
-                "pure",
-                "rejects",
-                "shown",
-                "needs_origin",
-                "fields_read",
-                "reads_files",
-            )
-            if k in kwargs
-        }
+        """Add the step ``func(*args, items, **kwargs)``, checking its arguments now.
+
+        The arguments are checked by calling ``func`` on no data. ``declared``
+        holds the step's declared properties (the fields of :class:`Step`),
+        which never reach ``func``.
+        """
+        kwargs = kwargs or {}
         probe = func(*args, (), **kwargs)
         if hasattr(probe, "close"):
             probe.close()
-        step = Step(name, func, args, tuple(kwargs.items()), uses_ctx=uses_ctx, **flags)
+        step = Step(name, func, tuple(args), tuple(kwargs.items()), **declared)
         return self._add(step)
 
     def _add(self, step: Step) -> Stream[Any]:
@@ -298,6 +294,24 @@ class StreamBase(Generic[T]):
         """The steps a run executes: the plan, its source replaced by a pending replay."""
         replay = _replays.pop(id(self._steps[0]), None)
         return self._steps if replay is None else (replay, *self._steps[1:])
+
+    @property
+    def schema(self) -> Schema | None:
+        """The schema of this query's records, where its steps declare it (else None).
+
+        >>> from streamql import Stream
+        >>> Stream.lines("log").parse_apache().where(status=404).schema.names[:3]
+        ('host', 'ident', 'user')
+        >>> Stream.lines("log").map(str).schema is None
+        True
+        """
+        return schema_of(self._steps)
+
+    def _check_fields(self, stage: str, names: Iterable[str]) -> None:
+        """Refuse, before anything runs, a field the query's records cannot have."""
+        schema = self.schema
+        if schema is not None:
+            schema.require(stage, [n for n in names if isinstance(n, str)])
 
     @property
     def steps(self) -> tuple[Step, ...]:
@@ -427,6 +441,11 @@ class StreamBase(Generic[T]):
 
     def _answer(self, agg: aggregates.Aggregate, engine: str | None = None) -> Any:
         """Run a terminal's aggregation with the query's engine (or ``engine``)."""
+        for part in agg.aggs.values() if isinstance(agg, aggregates.Many) else (agg,):
+            read = part.fields_read()
+            if isinstance(part.where, Expr):
+                read |= part.where.fields()
+            self._check_fields(part.name, read)
         name = engine or self._settings.engine
         if name == "default":
             return self._fold(agg)

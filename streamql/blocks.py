@@ -45,7 +45,8 @@ from typing import Any
 
 from . import files
 from .aggregates import Aggregate, Reads, reads_of
-from .apache import BLOCK_FIELDS, RequestParts, _check_format, _parse
+from .apache import RequestParts, _parse, check_format
+from .apache_schema import BLOCK_FIELDS, REQUEST_PARTS
 from .context import Errors, RunContext, check_errors
 from .errors import CorruptFileError
 from .expr import Expr, Logic
@@ -57,7 +58,6 @@ __all__ = [
     "blocks",
     "block_lines",
     "parse_apache_blocks",
-    "parse_blocks_step",
 ]
 
 # Characters per read: big enough that the per-block cost vanishes, small
@@ -192,10 +192,7 @@ def _candidates(block: str, needles: tuple[str, ...], cursor: BlockCursor) -> It
 
 
 # Record fields that come from the quoted request text, and their place in request_parts().
-_FROM_REQUEST = {"method": 0, "request": 1, "proto": 2}
-# Fields a column can be built for, per format (common-format records have no agent).
-COLUMN_FIELDS = frozenset({"host", "ident", "user", "status", "bytes", *_FROM_REQUEST})
-COMBINED_COLUMN_FIELDS = COLUMN_FIELDS | {"referer", "agent"}
+_FROM_REQUEST = REQUEST_PARTS
 
 
 def _column(
@@ -212,8 +209,8 @@ def _column(
 
 def parse_apache_blocks(
     blocks: Iterable[str],
-    format: str = "auto",
     *,
+    format: str = "auto",
     errors: Errors = "skip",
     ctx: RunContext | None = None,
     prefilter: Callable[[str], Any] | None = None,
@@ -239,7 +236,7 @@ def parse_apache_blocks(
     >>> [r["request"] for r in parse_apache_blocks([lines], needles=("robots",), ctx=ctx)]
     ['/robots.txt']
     """
-    fmt = _check_format("parse_apache", format)
+    fmt = check_format("parse_apache", format)
     errors = check_errors("parse_apache", errors)
     if agg is not None and errors == "keep":
         raise ValueError("parse_apache_blocks: an aggregate cannot keep reject records")
@@ -255,11 +252,6 @@ def parse_apache_blocks(
     if agg is not None:
         return _aggregate(blocks, fmt, errors, ctx, cursor, agg, where, needles, own)
     return _records(blocks, fmt, errors, ctx, cursor, prefilter, needles, own)
-
-
-def parse_blocks_step(*args: Any, **kwargs: Any) -> Iterator[Any]:
-    """:func:`parse_apache_blocks` with the blocks last, as a plan step calls it."""
-    return parse_apache_blocks(args[-1], *args[:-1], **kwargs)
 
 
 def _renumbered(blocks: Iterable[str], cursor: BlockCursor) -> Iterator[str]:

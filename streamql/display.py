@@ -153,7 +153,7 @@ def _peek_plan(stream: StreamBase[Any]) -> tuple[Step, ...]:
         ctx = RunContext()
         ctx.track = False  # the replaying step numbers the items in the real run
         replay = Replay(iter(first.call(None, ctx)))  # takes a one-shot Source
-        shown = first.render()[len(first.name) + 1 : -1]
+        shown = first.inner()
         replay_step = Step(
             first.name, _replayed, (replay,), source=True, one_shot=True, uses_ctx=True, shown=shown
         )

@@ -89,6 +89,24 @@ class Expr:
         return Method("isin", self, (frozenset(values),))
 
     # What the planner reads.
+    def compared(self) -> list[tuple[str, Any]]:
+        """The (field, value) pairs this expression tests for equality (``==``, ``!=``, ``isin``).
+
+        >>> ((F.status == 404) & F.host.isin({"a"})).compared()
+        [('status', 404), ('host', 'a')]
+        """
+        if isinstance(self, Compare) and self.op in ("eq", "ne"):
+            pairs = [(self.left, self.right), (self.right, self.left)]
+            return [
+                (f.name, c.value) for f, c in pairs if isinstance(f, Field) and isinstance(c, Const)
+            ]
+        if isinstance(self, Method) and self.method == "isin" and isinstance(self.subject, Field):
+            return [(self.subject.name, v) for v in self.args[0]]
+        if isinstance(self, (Logic, Not)):
+            parts = self.parts if isinstance(self, Logic) else (self.part,)
+            return [pair for part in parts for pair in part.compared()]
+        return []
+
     def fields(self) -> frozenset[str]:
         """Return the names of the fields the expression reads."""
         raise NotImplementedError

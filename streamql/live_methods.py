@@ -270,7 +270,14 @@ class LiveMethods(StreamBase[T]):
         """
         kwargs = {"timeout": timeout} if timeout is not None else {}
         return self._then(
-            "until", windows.until, stop, uses_ctx=True, rowwise=False, pure=False, **kwargs
+            "until",
+            windows.until,
+            (stop,),
+            kwargs,
+            uses_ctx=True,
+            rowwise=False,
+            pure=False,
+            keeps_schema=True,
         )
 
     def scan(self, func: Callable[[Any, T], U], *, initial: Any = windows._MISSING) -> Stream[U]:
@@ -281,7 +288,7 @@ class LiveMethods(StreamBase[T]):
         [0, 3, 7]
         """
         kwargs = {} if initial is windows._MISSING else {"initial": initial}
-        return self._then("scan", windows.scan, func, rowwise=False, **kwargs)
+        return self._then("scan", windows.scan, (func,), kwargs, rowwise=False)
 
     def window(
         self,
@@ -312,7 +319,13 @@ class LiveMethods(StreamBase[T]):
         }
         kwargs = _set(defaults, given)
         return self._then(
-            "window", windows.window, seconds, uses_ctx=True, rowwise=False, rejects=True, **kwargs
+            "window",
+            windows.window,
+            (seconds,),
+            kwargs,
+            uses_ctx=True,
+            rowwise=False,
+            rejects=True,
         )
 
 

@@ -44,10 +44,10 @@ class LiveView:
     (True, {404: 2, 200: 1})
     >>> for line in screen.getvalue().splitlines()[-4:]:  # the last drawing
     ...     print(line)
-    value  count
-    -----  -----
-      404      2
-      200      1
+      s  count
+    ---  -----
+    404      2
+    200      1
     """
 
     def __init__(

@@ -35,21 +35,14 @@ import collections
 import dataclasses
 import re
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
 from typing import Any, TypeVar
 
 from .aggregates import reads_of
 from .expr import Compare, Const, Expr, Field, Logic, Method, Not
 from .plan import Step
+from .schema import Schema
 
 __all__ = ["Options", "optimize", "for_aggregate", "reads_blocks", "DEFAULT", "NONE"]
-
-# Fields of an Apache record that appear verbatim in the raw line.
-# Referer and agent only in combined-format records: a common-format record has
-# neither, and a where on them raises, so they are pre-scanned only under
-# parse_apache("combined") (skipping the record would skip the error).
-_VERBATIM = frozenset({"host", "ident", "user", "method", "request", "proto"})
-_VERBATIM_COMBINED = _VERBATIM | {"referer", "agent"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,63 +130,45 @@ class _Test:
         return repr(self.owner)
 
 
-def _literal(field: str, value: Any, verbatim: frozenset[str] = _VERBATIM) -> str | None:
+def _literal(field: str, value: Any, schema: Schema) -> str | None:
     """Text that a record whose ``field`` equals ``value`` must have in its raw line."""
-    if field in verbatim and isinstance(value, str) and value:
-        return value
-    if field == "status" and isinstance(value, int) and 100 <= value <= 999:
-        return f'" {value} '
-    return None
+    spec = schema.get(field)
+    return spec.needle(value) if spec is not None and spec.needle is not None else None
 
 
-def _needles(expr: Expr, verbatim: frozenset[str] = _VERBATIM) -> list[tuple[str, ...]]:
+def _needles(expr: Expr, schema: Schema) -> list[tuple[str, ...]]:
     """Groups of texts, one of each group must appear in the raw line (empty: no clue)."""
     if isinstance(expr, Compare) and expr.op == "eq":
         left, right = expr.left, expr.right
         if isinstance(right, Field) and isinstance(left, Const):
             left, right = right, left
         if isinstance(left, Field) and isinstance(right, Const):
-            text = _literal(left.name, right.value, verbatim)
+            text = _literal(left.name, right.value, schema)
             return [(text,)] if text else []
         return []
     if isinstance(expr, Method) and isinstance(expr.subject, Field):
         name, arg = expr.subject.name, expr.args[0]
-        if expr.method in ("contains", "startswith", "endswith") and name in verbatim:
+        spec = schema.get(name)
+        verbatim = spec is not None and spec.needle is not None and spec.type is str
+        if expr.method in ("contains", "startswith", "endswith") and verbatim:
             options = arg if isinstance(arg, tuple) else (arg,)
             if options and all(isinstance(o, str) and o for o in options):
                 return [tuple(options)]
         if expr.method == "isin":
-            texts = [_literal(name, v, verbatim) for v in arg]
+            texts = [_literal(name, v, schema) for v in arg]
             if texts and all(texts):
                 return [tuple(sorted(t for t in texts if t))]
         return []
     if isinstance(expr, Logic):
         if expr.op == "and":
-            return [group for part in expr.parts for group in _needles(part, verbatim)]
-        groups = [_needles(part, verbatim) for part in expr.parts]
+            return [group for part in expr.parts for group in _needles(part, schema)]
+        groups = [_needles(part, schema) for part in expr.parts]
         if all(len(g) == 1 for g in groups):  # (a) | (b): one of their texts
             return [tuple(sorted({t for g in groups for t in g[0]}))]
     return []
 
 
-def _condition(step: Step) -> Expr | None:
-    if step.name != "where" or not step.args:
-        return None
-    condition = step.args[0]
-    return condition if isinstance(condition, Expr) else None
-
-
-# The type of each field of an Apache record (referer and agent: combined lines only).
-_FIELD_TYPES: dict[str, type] = {
-    **dict.fromkeys(("host", "ident", "user", "method", "request", "proto"), str),
-    **dict.fromkeys(("referer", "agent"), str),
-    "status": int,
-    "bytes": int,
-    "datetime": datetime,
-}
-
-
-def _safe(expr: Expr, present: frozenset[str]) -> bool:
+def _safe(expr: Expr, schema: Schema) -> bool:
     """Tell whether ``expr`` cannot raise on any record with the ``present`` fields.
 
     A record the pre-scan skips is one the ``where`` would drop; but if a
@@ -202,8 +177,11 @@ def _safe(expr: Expr, present: frozenset[str]) -> bool:
     only conditions that cannot raise lend their texts to the pre-scan.
     """
 
+    present = schema.present()
+
     def kind(e: Expr) -> type | None:
-        return _FIELD_TYPES[e.name] if isinstance(e, Field) and e.name in present else None
+        spec = schema.get(e.name) if isinstance(e, Field) and e.name in present else None
+        return spec.type if spec is not None else None
 
     if isinstance(expr, Field):
         return expr.name in present
@@ -228,27 +206,19 @@ def _safe(expr: Expr, present: frozenset[str]) -> bool:
         options = arg if isinstance(arg, tuple) else (arg,)
         return all(isinstance(o, str) for o in options)
     if isinstance(expr, Logic):
-        return all(_safe(part, present) for part in expr.parts)
+        return all(_safe(part, schema) for part in expr.parts)
     if isinstance(expr, Not):
-        return _safe(expr.part, present)
+        return _safe(expr.part, schema)
     return isinstance(expr, Const)
 
 
-def _present(parse: Step) -> frozenset[str]:
-    """The fields every record of this parse_apache step has."""
-    combined = parse.args[:1] == ("combined",)
-    return frozenset(f for f in _FIELD_TYPES if combined or f not in ("referer", "agent"))
-
-
-def _safe_needles(conditions: Sequence[Expr], parse: Step) -> list[tuple[str, ...]]:
+def _safe_needles(conditions: Sequence[Expr], schema: Schema) -> list[tuple[str, ...]]:
     """The needle groups of the conditions, up to the first that might raise."""
-    present = _present(parse)
-    verbatim = _VERBATIM_COMBINED if parse.args[:1] == ("combined",) else _VERBATIM
     groups: list[tuple[str, ...]] = []
     for condition in conditions:
-        if not _safe(condition, present):
+        if not _safe(condition, schema):
             break
-        groups += _needles(condition, verbatim)
+        groups += _needles(condition, schema)
     return groups
 
 
@@ -268,36 +238,48 @@ def _search_for(test: _Test) -> tuple[str, ...]:
     return (max(owner.all_of, key=len),) if owner.all_of else owner.any_of[0]
 
 
+def _prescannable(step: Step) -> bool:
+    """A parser whose schema says which texts its fields leave in the raw line."""
+    return step.schema is not None and step.variant("prescan") is not None
+
+
 def _prescan(steps: Sequence[Step]) -> tuple[Step, ...]:
     out = list(steps)
     for i, step in enumerate(out):
-        if step.name != "parse_apache" or "prefilter" in dict(step.kwargs):
+        if not _prescannable(step) or step.note:
             continue
         conditions = []
         for later in out[i + 1 :]:
-            condition = _condition(later)
-            if condition is None:
+            if later.condition is None:
                 break
-            conditions.append(condition)
-        needles = _needles_test(_safe_needles(conditions, step))
+            conditions.append(later.condition)
+        assert step.schema is not None
+        needles = _needles_test(_safe_needles(conditions, step.schema))
         if needles is None:
             continue
         test = needles.owner
-        inner = step.render()[len(step.name) + 1 : -1]
-        out[i] = dataclasses.replace(
-            step,
-            kwargs=(*step.kwargs, ("prefilter", test.test)),
+        inner = step.inner()
+        out[i] = step.as_variant(
+            "prescan",
+            args=(needles, *step.args),
             shown=f"{inner}, prescan={test!r}" if inner else f"prescan={test!r}",
             note="prescan",
         )
     return tuple(out)
 
 
+def _prefilter(step: Step) -> _Test | None:
+    """The raw-line test the prescan pass gave a parser (None if none)."""
+    if step.func is step.variant("prescan") and step.args and isinstance(step.args[0], _Test):
+        return step.args[0]
+    return None
+
+
 def _line_source(steps: Sequence[Step], i: int) -> bool:
     """Tell whether step ``i`` hands out the lines of files and can hand out blocks instead."""
     if i < 0 or steps[i].func not in _BLOCK_SOURCES or "blocks" in dict(steps[i].kwargs):
         return False
-    return steps[i].source or (i > 0 and steps[i - 1].name == "open")
+    return steps[i].source or (i > 0 and steps[i - 1].reads_files)
 
 
 def _as_blocks(source: Step) -> Step:
@@ -310,16 +292,16 @@ def _as_blocks(source: Step) -> Step:
 
 
 def _block_parse(step: Step, note: str, **kwargs: Any) -> Step:
-    from . import blocks
-
-    inner = step.render()[len(step.name) + 1 : -1]
-    kept = tuple((k, v) for k, v in step.kwargs if k in ("errors", "prefilter"))
-    return dataclasses.replace(
-        step,
-        func=blocks.parse_blocks_step,
-        kwargs=(*kept, *kwargs.items()),
+    """The parser's ``blocks`` variant, with the pre-scan's test and the pass's arguments."""
+    test = _prefilter(step)
+    if test is not None:
+        kwargs["prefilter"] = test
+    return step.as_variant(
+        "blocks",
+        args=(),
+        kwargs=(*step.kwargs, *kwargs.items()),
         note=f"{step.note}, {note}" if step.note else note,
-        shown=inner,
+        shown=step.inner(),
     )
 
 
@@ -329,10 +311,10 @@ def _blocks(steps: Sequence[Step]) -> tuple[Step, ...]:
 
     out = list(steps)
     for i, step in enumerate(out):
-        if step.name != "parse_apache" or not _line_source(out, i - 1):
+        if step.variant("blocks") is None or not _line_source(out, i - 1):
             continue
-        test = dict(step.kwargs).get("prefilter")
-        if isinstance(test, _Test):
+        test = _prefilter(step)
+        if test is not None:
             needles = _search_for(test)
         elif test is None and builds_records():
             needles = ()  # every line, its record built in C a batch at a time
@@ -394,25 +376,22 @@ def for_aggregate(steps: Sequence[Step], agg: Any, options: Options = DEFAULT) -
     >>> [s.render() for s in plan], fold
     (["lines('log', blocks=True)", "parse_apache(aggregate=Sum('bytes'))"], Fold(Sum('bytes')))
     """
-    from .blocks import COLUMN_FIELDS, COMBINED_COLUMN_FIELDS
-
     unchanged = tuple(steps), agg
     if not options.pushdown:
         return unchanged
     end = len(steps)
     conditions: list[Expr] = []
-    while end > 0 and steps[end - 1].name == "where":
-        condition = _condition(steps[end - 1])
-        if condition is None:
-            return unchanged
-        conditions.insert(0, condition)
+    while end > 0 and steps[end - 1].condition is not None:
+        conditions.insert(0, steps[end - 1].condition)  # type: ignore[arg-type]
         end -= 1
     if end < 2:
         return unchanged
     parse = steps[end - 1]
     kwargs = dict(parse.kwargs)
+    schema = parse.schema
     if (
-        parse.name != "parse_apache"
+        schema is None
+        or parse.variant("blocks") is None
         or parse.note
         or kwargs.get("errors", "skip") == "keep"
         or not _line_source(steps, end - 2)
@@ -425,8 +404,8 @@ def for_aggregate(steps: Sequence[Step], agg: Any, options: Options = DEFAULT) -
     for _, part, reads in parts:
         read |= {reads.field} if reads.field is not None else set()
         read |= part.where.fields() if isinstance(part.where, Expr) else set()
-    combined = parse.args[:1] == ("combined",)
-    allowed = COMBINED_COLUMN_FIELDS if combined else COLUMN_FIELDS
+    # Columns of fields every record has: a missing one raises in the plain plan.
+    allowed = schema.columns() & schema.present()
     for condition in conditions:
         read |= condition.fields()
     if not read <= allowed:
@@ -436,12 +415,13 @@ def for_aggregate(steps: Sequence[Step], agg: Any, options: Options = DEFAULT) -
     if conditions:
         where = conditions[0] if len(conditions) == 1 else Logic("and", tuple(conditions))
         # Texts the wanted lines hold: blocks where they are rare parse only those lines.
-        test = _needles_test(_safe_needles(conditions, parse))
+        test = _needles_test(_safe_needles(conditions, schema))
         if test is not None:
             extra = {"prefilter": test, "needles": _search_for(test)}
     pushed = _block_parse(parse, "pushdown", agg=agg, where=where, **extra)
-    inner = parse.render()[len(parse.name) + 1 : -1]
-    shown = [inner, f"aggregate={agg!r}"] + ([f"where={where!r}"] if where is not None else [])
+    shown = [parse.inner(), f"aggregate={agg!r}"] + (
+        [f"where={where!r}"] if where is not None else []
+    )
     shown += [f"prescan={extra['prefilter']!r}"] if extra else []
     pushed = dataclasses.replace(pushed, shown=", ".join(filter(None, shown)))
     return (*steps[: end - 2], _as_blocks(steps[end - 2]), pushed), Fold(agg)

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .expr import Expr
+    from .schema import Schema
 
 __all__ = ["Step", "render_call", "render_value"]
 
@@ -32,8 +36,19 @@ class Step:
     - ``one_shot``: a source that can be read only once.
     - ``needs_origin``: reads each item's file and line from the run context.
     - ``reads_files``: opens files by name (a progress bar can count their bytes).
-    - ``fields_read``/``fields_written``: the record fields this step reads and
-      writes, when known (None: unknown, assume all).
+    - ``fields_read``: the record fields this step reads, when known (None: unknown).
+    - ``schema``: the schema of the records this step yields (a parser's), if known.
+    - ``keeps_schema``: the items it yields are items it was given, unchanged.
+    - ``condition``: a filter's condition, when it is an ``F`` expression the
+      planner can read (``where``).
+    - ``variants``: other functions that do this step's job in another form,
+      by name, for the planner to swap in: ``"blocks"`` works on blocks of
+      whole lines (:mod:`streamql.blocks`); ``"prescan"`` takes a test of the
+      raw line first (``prefilter=``), so records a ``where`` would drop are
+      never built.
+
+    The declared properties are the Step's own fields, never the function's
+    arguments: ``args`` and ``kwargs`` go to ``func`` and nothing else.
     """
 
     name: str
@@ -50,7 +65,10 @@ class Step:
     needs_origin: bool = False
     reads_files: bool = False
     fields_read: frozenset[str] | None = None
-    fields_written: frozenset[str] | None = None
+    schema: Schema | None = None
+    keeps_schema: bool = False
+    condition: Expr | None = None
+    variants: tuple[tuple[str, Callable[..., Iterable[Any]]], ...] = ()
     # How the step reads in repr(), when not its arguments (e.g. where(status=404)).
     shown: str | None = None
     # Optimiser bookkeeping: the passes that produced or changed this step.
@@ -65,11 +83,26 @@ class Step:
             return self.func(*self.args, **kwargs)
         return self.func(*self.args, upstream, **kwargs)
 
+    def variant(self, name: str) -> Callable[..., Iterable[Any]] | None:
+        """Return the variant of this step's function called ``name``, if it declares one."""
+        return dict(self.variants).get(name)
+
+    def as_variant(self, name: str, **changes: Any) -> Step:
+        """This step with its function swapped for its ``name`` variant (which it must declare)."""
+        func = self.variant(name)
+        if func is None:
+            raise ValueError(f"{self.name}: the step declares no {name!r} variant")
+        return dataclasses.replace(self, func=func, **changes)
+
     def render(self) -> str:
         """Return the step as the user wrote it: ``grep('404')``."""
+        return f"{self.name}({self.inner()})"
+
+    def inner(self) -> str:
+        """Return the step's arguments as the user wrote them: ``'404'``."""
         if self.shown is not None:
-            return f"{self.name}({self.shown})"
-        return render_call(self.name, self.args, dict(self.kwargs))
+            return self.shown
+        return render_args(self.args, dict(self.kwargs))
 
     def properties(self) -> list[str]:
         """Name the declared properties that hold, for explain()."""
@@ -107,7 +140,13 @@ def render_value(value: Any) -> str:
     return repr(value)
 
 
-def render_call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+def render_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """Show arguments the way the user would have typed them."""
     parts = [render_value(a) for a in args]
     parts += [f"{k}={render_value(v)}" for k, v in kwargs.items()]
-    return f"{name}({', '.join(parts)})"
+    return ", ".join(parts)
+
+
+def render_call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """Show a call the way the user would have typed it: ``grep('404')``."""
+    return f"{name}({render_args(args, kwargs)})"

@@ -182,7 +182,15 @@ class RoutingMethods(StreamBase[T]):
         """
         kwargs: dict[str, Any] = {"maxsize": maxsize} if maxsize != DEFAULT_MAXSIZE else {}
         # Not pure: which stages run in the thread is the point, so nothing may move across it.
-        return self._then("background", threads.background, rowwise=False, pure=False, **kwargs)
+        return self._then(
+            "background",
+            threads.background,
+            (),
+            kwargs,
+            rowwise=False,
+            pure=False,
+            keeps_schema=True,
+        )
 
     def parallel_map(
         self, func: Callable[[T], U], *, processes: int | None = None, chunksize: int = 256
@@ -196,7 +204,7 @@ class RoutingMethods(StreamBase[T]):
         kwargs: dict[str, Any] = {"processes": processes} if processes is not None else {}
         if chunksize != 256:
             kwargs["chunksize"] = chunksize
-        return self._then("parallel_map", pool.parallel_map, func, rowwise=False, **kwargs)
+        return self._then("parallel_map", pool.parallel_map, (func,), kwargs, rowwise=False)
 
     # ---------------------------------------------------------------- terminals
     def to_queue(self, q: QueueLike) -> int:

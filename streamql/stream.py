@@ -19,6 +19,7 @@ from . import (
     aggregates,
     apache,
     binary,
+    blocks,
     files,
     flow,
     markup,
@@ -27,6 +28,7 @@ from . import (
     text,
 )
 from .aggregates import EMPTY
+from .apache_schema import schema_for
 from .base import ENGINES, MISSING, Explanation, Source, StreamBase, check_path
 from .context import Errors
 from .display_methods import DisplayMethods
@@ -34,7 +36,9 @@ from .errors import StreamError
 from .expr import Expr, field_equals
 from .live_methods import LiveMethods
 from .plan import Step, render_value
+from .records import Origin
 from .routing_methods import RoutingMethods
+from .schema import Field as SchemaField
 
 __all__ = ["Stream", "operation", "Explanation"]
 
@@ -181,11 +185,12 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         return self._then(
             "open",
             files.open_files,
+            (),
+            kwargs,
             uses_ctx=True,
             rowwise=False,
             pure=False,
             reads_files=True,
-            **kwargs,
         )
 
     def cat(self) -> Stream[Any]:
@@ -205,7 +210,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         ['GET /ply/']
         """
         kwargs = {k: v for k, v in (("invert", invert), ("ignore_case", ignore_case)) if v}
-        return self._then("grep", text.grep, pattern, **kwargs)
+        return self._then("grep", text.grep, (pattern,), kwargs, keeps_schema=True)
 
     def field(self, n: int, *, sep: str | None = None, errors: Errors = "skip") -> Stream[str]:
         """Take the ``n``-th whitespace-separated column of each line (negative: from the end).
@@ -220,7 +225,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
             kwargs["sep"] = sep
         if errors != "skip":
             kwargs["errors"] = errors
-        return self._then("field", text.field, n, uses_ctx=True, rejects=True, **kwargs)
+        return self._then("field", text.field, (n,), kwargs, uses_ctx=True, rejects=True)
 
     def map(self, func: Callable[[T], U]) -> Stream[U]:
         """Apply ``func`` to each item.
@@ -228,7 +233,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         >>> Stream(["1", "2"]).map(int).list()
         [1, 2]
         """
-        return self._then("map", flow.map_items, func)
+        return self._then("map", flow.map_items, (func,))
 
     def where(self, *conditions: Callable[[Any], Any] | Expr, **equalities: Any) -> Stream[T]:
         """Keep the items that pass every condition.
@@ -262,8 +267,22 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         shown = ", ".join(
             [render_value(c) for c in conditions] + [f"{k}={v!r}" for k, v in equalities.items()]
         )
-        fields_read = condition.fields() if isinstance(condition, Expr) else None
-        return self._then("where", records.where, condition, shown=shown, fields_read=fields_read)
+        expr = condition if isinstance(condition, Expr) else None
+        if expr is not None:
+            self._check_fields("where", expr.fields())
+            schema = self.schema
+            for name, value in expr.compared():
+                if schema is not None:
+                    schema.check_value("where", name, value)
+        return self._then(
+            "where",
+            records.where,
+            (condition,),
+            shown=shown,
+            fields_read=expr.fields() if expr is not None else None,
+            condition=expr,
+            keeps_schema=True,
+        )
 
     def select(self, *fields: str) -> Stream[dict[str, Any]]:
         """Keep only the named fields of each record.
@@ -271,12 +290,15 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         >>> Stream([{"host": "h", "bytes": 5, "status": 200}]).select("host", "bytes").list()
         [{'host': 'h', 'bytes': 5}]
         """
+        self._check_fields("select", fields)
+        upstream = self.schema
         return self._then(
             "select",
             records.select,
-            fields,
+            (fields,),
             shown=", ".join(map(repr, fields)),
             fields_read=frozenset(fields),
+            schema=upstream.keeping(fields) if upstream is not None else None,
         )
 
     def convert(
@@ -296,14 +318,15 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         shown = ", ".join(f"{k}={render_value(v)}" for k, v in merged.items())
         if errors != "raise":
             shown += f", errors={errors!r}"
+        self._check_fields("convert", merged)
         return self._then(
             "convert",
             records.convert,
-            merged,
+            (merged,),
+            {"errors": errors},
             uses_ctx=True,
             rejects=errors != "raise",
             shown=shown,
-            errors=errors,
         )
 
     def parse_apache(self, format: str = "auto", *, errors: Errors = "skip") -> Stream[Any]:
@@ -317,10 +340,23 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         >>> Stream([line]).parse_apache().first()["status"]
         404
         """
-        args = (format,) if format != "auto" else ()
-        kwargs = {"errors": errors} if errors != "skip" else {}
+        kwargs: dict[str, Any] = {"format": format} if format != "auto" else {}
+        if errors != "skip":
+            kwargs["errors"] = errors
+        shown = ", ".join(
+            ([repr(format)] if format != "auto" else [])
+            + ([f"errors={errors!r}"] if errors != "skip" else [])
+        )
         return self._then(
-            "parse_apache", _parse_apache, *args, uses_ctx=True, rejects=True, **kwargs
+            "parse_apache",
+            apache.parse_apache,
+            (),
+            kwargs,
+            uses_ctx=True,
+            rejects=True,
+            shown=shown,
+            schema=schema_for(apache.check_format("parse_apache", format)),
+            variants=(("prescan", apache.parse_prescanned), ("blocks", blocks.parse_apache_blocks)),
         )
 
     def take(self, n: int) -> Stream[T]:
@@ -330,7 +366,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         >>> Stream(itertools.count()).take(3).list()
         [0, 1, 2]
         """
-        return self._then("take", flow.take_n, n, rowwise=False)
+        return self._then("take", flow.take_n, (n,), rowwise=False, keeps_schema=True)
 
     def skip(self, n: int) -> Stream[T]:
         """Drop the first ``n`` items.
@@ -338,7 +374,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         >>> Stream(["a", "b", "c"]).skip(1).list()
         ['b', 'c']
         """
-        return self._then("skip", flow.skip_n, n, rowwise=False)
+        return self._then("skip", flow.skip_n, (n,), rowwise=False, keeps_schema=True)
 
     def distinct(self, field: str | int | Callable[[Any], Any] | None = None) -> Stream[T]:
         """Keep the first item of each distinct value (or field value).
@@ -346,8 +382,13 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         >>> Stream([3, 1, 3, 2, 1]).distinct().list()
         [3, 1, 2]
         """
-        args = (field,) if field is not None else ()
-        return self._then("distinct", _distinct, *args, rowwise=False)
+        if isinstance(field, str):
+            self._check_fields("distinct", (field,))
+        kwargs = {"field": field} if field is not None else {}
+        shown = render_value(field) if field is not None else ""
+        return self._then(
+            "distinct", flow.distinct, (), kwargs, rowwise=False, keeps_schema=True, shown=shown
+        )
 
     def trace(self, label: str | None = None, *, file: IO[str] | None = None) -> Stream[T]:
         """Print each item as it passes (the tutorial's trace), to stdout or ``file``.
@@ -357,9 +398,16 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         in: 2
         ['1', '2']
         """
-        args = (label,) if label is not None else ()
-        kwargs: dict[str, Any] = {"file": file} if file is not None else {}
-        return self._then("trace", _trace, *args, pure=False, **kwargs)
+        kwargs: dict[str, Any] = {"label": label} if label is not None else {}
+        if file is not None:
+            kwargs["file"] = file
+        shown = ", ".join(
+            ([repr(label)] if label is not None else [])
+            + (["file=..."] if file is not None else [])
+        )
+        return self._then(
+            "trace", flow.trace, (), kwargs, pure=False, keeps_schema=True, shown=shown
+        )
 
     def tap(self, func: Callable[[T], Any]) -> Stream[T]:
         """Call ``func`` on each item for its side effect; items pass unchanged.
@@ -368,7 +416,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         >>> Stream([1, 2]).tap(seen.append).count(), seen
         (2, [1, 2])
         """
-        return self._then("tap", flow.tap, func, pure=False)
+        return self._then("tap", flow.tap, (func,), pure=False, keeps_schema=True)
 
     def storelast(self) -> Stream[T]:
         """Remember the last item that passed this point; read it as ``.last``.
@@ -380,7 +428,9 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         >>> [(col, lines.last) for col in lines.field(1)]
         [('1', 'a 1'), ('2', 'b 2')]
         """
-        return self._then("storelast", flow.storelast, flow.LastSeen(), pure=False, shown="")
+        return self._then(
+            "storelast", flow.storelast, (flow.LastSeen(),), pure=False, shown="", keeps_schema=True
+        )
 
     @property
     def last(self) -> Any:
@@ -406,6 +456,7 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         kwargs = {"key": key} if key != "origin" else {}
         if not isinstance(key, str):
             raise TypeError(f"with_origin: key must be a str, got {key!r}")
+        upstream = self.schema
         step = Step(
             "with_origin",
             records.with_origin,
@@ -413,6 +464,9 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
             tuple(kwargs.items()),
             uses_ctx=True,
             needs_origin=True,
+            schema=upstream.plus(SchemaField(key, Origin, "the file and line it came from"))
+            if upstream is not None
+            else None,
         )
         return self._add(step)
 
@@ -622,25 +676,6 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         (2, 'a\\nb\\n')
         """
         return self._run(lambda it: terminals.write(path_or_file, it))
-
-
-def _items_first(func: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
-    """Adapt ``func(items, *config)`` to the step call order ``(*config, items)``."""
-
-    def step(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        *config, items = args
-        return func(items, *config, **kwargs)
-
-    step.__name__ = step.__qualname__ = func.__name__
-    return step
-
-
-def _parse_apache(*args: Any, **kwargs: Any) -> Iterator[Any]:
-    return _items_first(apache.parse_apache)(*args, **kwargs)
-
-
-_distinct = _items_first(flow.distinct)
-_trace = _items_first(flow.trace)
 
 
 def operation(func: Callable[..., Iterable[Any]] | None = None, *, name: str | None = None) -> Any:

@@ -246,7 +246,7 @@ class Table:
        404     2
        200     1
     >>> Table(hits).rows
-    [{'value': 404, 'count': 2}, {'value': 200, 'count': 1}]
+    [{'s': 404, 'count': 2}, {'s': 200, 'count': 1}]
     """
 
     __slots__ = ("columns", "rows")

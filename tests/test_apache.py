@@ -49,7 +49,7 @@ def line_with(request: str = "GET / HTTP/1.1", tail: str = "", **parts: str) -> 
 
 def reasons(lines: Iterable[str], format: str = "auto") -> list[Any]:
     """Parse with errors="keep"; give each line's reason, or "ok" for a record."""
-    return [r.get("reason", "ok") for r in parse_apache(lines, format, errors="keep")]
+    return [r.get("reason", "ok") for r in parse_apache(lines, format=format, errors="keep")]
 
 
 # --- records -------------------------------------------------------------------------------------
@@ -377,7 +377,7 @@ def test_is_lazy() -> None:
 
 def test_bad_format_fails_at_call_time() -> None:
     with pytest.raises(ValueError) as info:
-        parse_apache([], "x")
+        parse_apache([], format="x")
     assert str(info.value) == "parse_apache: format must be 'auto', 'common' or 'combined', got 'x'"
     with pytest.raises(ValueError, match=r"^parse_apache_line: format must be"):
         parse_apache_line(COMMON, "Common")
@@ -653,5 +653,5 @@ def test_elastic_combined_log_has_one_cut_off_line() -> None:
     assert [(r["lineno"], r["reason"]) for r in rejects] == [(8899, "unterminated quoted field")]
     assert all("agent" in r for r in ours if "host" in r)
     with pytest.warns(RejectedLinesWarning, match="first at item 8899"):
-        assert sum(1 for _ in parse_apache(lines, "combined")) == 9999
+        assert sum(1 for _ in parse_apache(lines, format="combined")) == 9999
     assert reasons(lines[:100], "common") == ["unexpected text after bytes (common format)"] * 100

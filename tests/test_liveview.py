@@ -107,7 +107,7 @@ def test_in_a_notebook_the_output_updates_in_place(monkeypatch: pytest.MonkeyPat
     view = Stream([{"s": 1}, {"s": 1}]).live_view(CountBy("s"), every=0.02)
     assert view.wait(30)
     assert isinstance(shown[-1], streamql.Table)
-    assert shown[-1].rows == [{"value": 1, "count": 2}]
+    assert shown[-1].rows == [{"s": 1, "count": 2}]  # headed by the counted field
 
 
 def test_a_chart_updates_in_place_in_a_notebook(monkeypatch: pytest.MonkeyPatch) -> None:
