@@ -9,43 +9,55 @@ line after delivering every line before the damage.
 
 from __future__ import annotations
 
-import bz2
 import codecs
+import errno
 import fnmatch
 import glob
-import gzip
 import io
-import lzma
 import os
-import zlib
+import stat
 from collections.abc import Callable, Generator, Iterable, Iterator
-from itertools import chain
+from functools import partial
+from itertools import chain, islice
 from pathlib import Path, PurePosixPath
 from types import GeneratorType
 from typing import IO, Any
 
+from .compress import DAMAGE, decompressor, sniff
 from .context import ItemCursor, LineCursor, RunContext, check_errors
 from .errors import CorruptFileError
 from .optimize import reads_blocks
 
-__all__ = ["files", "open_files", "open_file", "cat", "lines", "expand_paths"]
+__all__ = [
+    "files",
+    "open_files",
+    "open_file",
+    "open_stream",
+    "cat",
+    "lines",
+    "expand_paths",
+    "MAX_LINE",
+    "check_max_line",
+]
 
 # Lines are read in batches of about this many bytes: cheap line numbers
 # (see context.LineCursor) at no cost over plain file iteration.
 BATCH_BYTES = 1 << 16
 
-_MAGIC = (
-    (b"\x1f\x8b", "gzip"),
-    (b"BZh", "bz2"),
-    (b"\xfd7zXZ\x00", "xz"),
-)
-_DECOMPRESSORS: dict[str, Callable[[IO[bytes]], Any]] = {
-    "gzip": lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"),
-    "bz2": lambda raw: bz2.BZ2File(raw, "rb"),
-    "xz": lambda raw: lzma.LZMAFile(raw, "rb"),  # noqa: SIM115
-}
+# The longest line (in characters, without its newline) a line source hands
+# out; a longer one is a counted reject holding its first characters, read
+# through in pieces of this size so memory stays bounded. None lifts the cap.
+MAX_LINE = 1 << 20
+# How much of an over-long line its reject keeps.
+REJECT_HEAD = 200
+# Under a cap a batch is a few lines or more, so that a file of lines just
+# under the cap holds about this many characters at once, not a batch of
+# BATCH_BYTES worth of lines each near a megabyte.
+_CAPPED_BATCH_CHARS = 16 << 20
+
+_sniff = sniff
 # What Python's decompressors raise on damaged input, without the file name.
-_DAMAGE = (EOFError, zlib.error, lzma.LZMAError, OSError, UnicodeDecodeError)
+_DAMAGE = DAMAGE
 
 
 class TextFile(io.TextIOWrapper):
@@ -82,7 +94,11 @@ def _validate_pattern(stage: str, pattern: str) -> None:
 
 
 def files(
-    pattern: str = "*", root: str | os.PathLike[str] = ".", *, follow_symlinks: bool = False
+    pattern: str = "*",
+    root: str | os.PathLike[str] = ".",
+    *,
+    follow_symlinks: bool = False,
+    ctx: RunContext | None = None,
 ) -> Iterator[Path]:
     """Yield the files under ``root`` whose name matches ``pattern``, recursively.
 
@@ -90,8 +106,15 @@ def files(
     once). Order is deterministic: a directory's files by name, then its
     subdirectories by name. A pattern with a ``/`` is matched against the end of
     the path relative to root (like ``Path.rglob``); ``..`` and absolute
-    patterns are refused. Symlinked directories are entered only with
-    ``follow_symlinks=True``, and a symlink loop cannot make a file appear twice.
+    patterns are refused.
+
+    Never outside root: a symlink (file or directory) whose target lies
+    outside root is skipped and counted as a reject of stage ``files``, with or
+    without ``follow_symlinks`` (to read such a target, name it as the root).
+    Symlinked directories inside root are entered only with
+    ``follow_symlinks=True``; a symlink loop is skipped and counted, never
+    fatal, and cannot make a file appear twice. The count goes to ``ctx``, or
+    without one to a :class:`~streamql.errors.RejectedLinesWarning` at the end.
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -117,10 +140,22 @@ def files(
         def matches(rel: str, name: str) -> bool:
             return fnmatch.fnmatchcase(name, posix)
 
-    return _walk(base, matches, follow_symlinks)
+    return _walk(base, matches, follow_symlinks, ctx)
 
 
-def _walk(base: Path, matches: Any, follow_symlinks: bool) -> Iterator[Path]:
+def _inside(target: str, top: str) -> bool:
+    return target == top or target.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def _walk(
+    base: Path, matches: Any, follow_symlinks: bool, ctx: RunContext | None
+) -> Iterator[Path]:
+    own = ctx or RunContext()
+    top = os.path.realpath(base)  # the root the user named, links in it resolved
+
+    def skip(path: str, reason: str) -> None:
+        own.bad("skip", "files", reason, path, origin=(path, None))
+
     seen_files: set[tuple[int, int]] = set()
     seen_dirs: set[tuple[int, int]] = set()
     st = base.stat()
@@ -138,34 +173,84 @@ def _walk(base: Path, matches: Any, follow_symlinks: bool) -> Iterator[Path]:
         for entry in entries:
             entry_rel = f"{rel}{entry.name}"
             try:
-                if entry.is_dir(follow_symlinks=follow_symlinks):
-                    if entry.is_symlink():
-                        st = os.stat(entry.path)
+                if entry.is_symlink():
+                    target = os.path.realpath(entry.path)
+                    st = os.stat(entry.path)  # ELOOP for a loop of links
+                    if not _inside(target, top):
+                        if stat.S_ISDIR(st.st_mode) or matches(entry_rel, entry.name):
+                            skip(entry.path, f"symlink leaves the root: {target}")
+                        continue
+                    if stat.S_ISDIR(st.st_mode):
                         key = (st.st_dev, st.st_ino)
-                        if key in seen_dirs:
-                            continue
+                        if not follow_symlinks or key in seen_dirs:
+                            continue  # inside root: its files are reached by their own path
                         seen_dirs.add(key)
+                        subdirs.append((folder / entry.name, entry_rel + "/"))
+                        continue
+                elif entry.is_dir(follow_symlinks=False):
                     subdirs.append((folder / entry.name, entry_rel + "/"))
                     continue
                 if not entry.is_file(follow_symlinks=True) or not matches(entry_rel, entry.name):
                     continue
                 st = entry.stat(follow_symlinks=True)
             except FileNotFoundError:
-                continue  # vanished between listing and looking: it is not there to yield
+                continue  # vanished between listing and looking (or a dangling link)
+            except OSError as exc:
+                if exc.errno != errno.ELOOP:
+                    raise
+                skip(entry.path, "symlink loop")
+                continue
             key = (st.st_dev, st.st_ino)
             if key in seen_files:
                 continue
             seen_files.add(key)
             yield folder / entry.name
         stack.extend(reversed(subdirs))
+    if ctx is None:
+        own.warn(stacklevel=2, hint="name a link's target as the root to read it")
 
 
-def _sniff(raw: io.BufferedReader) -> str | None:
-    head = raw.peek(6)[:6]
-    for magic, kind in _MAGIC:
-        if head.startswith(magic):
-            return kind
-    return None
+class _Borrowed(io.RawIOBase):
+    """A binary stream the caller owns, read through; closing this leaves it open."""
+
+    def __init__(self, binary: IO[bytes]) -> None:
+        super().__init__()
+        self._binary = binary
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._binary.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+
+def _wrap(
+    raw: io.BufferedReader[Any], name: str, encoding: str, decode_errors: str
+) -> io.TextIOWrapper:
+    """Text over a buffered binary file: decompressed by content, BOM dropped."""
+    kind = sniff(raw)
+    utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf8")
+    text: io.TextIOWrapper
+    if kind is None:
+        # Plain files get the exact TextIOWrapper type: CPython reads lines
+        # through its fast path only for that type, not for a subclass.
+        if utf8 and raw.peek(3)[:3] == codecs.BOM_UTF8:
+            raw.read(3)
+        text = io.TextIOWrapper(raw, encoding=encoding, errors=decode_errors)
+    else:
+        compressed = TextFile(
+            decompressor(kind, raw, name),
+            encoding="utf-8-sig" if utf8 else encoding,
+            errors=decode_errors,
+        )
+        compressed._raw_under = raw
+        text = compressed
+    text.path = name  # type: ignore[attr-defined]
+    text.compression = kind  # type: ignore[attr-defined]
+    return text
 
 
 def open_file(
@@ -174,10 +259,11 @@ def open_file(
     encoding: str = "utf-8",
     decode_errors: str = "backslashreplace",
 ) -> io.TextIOWrapper:
-    """Open one file for reading text, decompressing gzip, bzip2 or xz.
+    """Open one file for reading text, decompressing gzip, bzip2, xz or zstd.
 
     Compression is told by the file's first bytes, not its suffix, so a
-    mis-named file still reads right and an empty ``.gz`` is simply empty.
+    mis-named file still reads right and an empty ``.gz`` is simply empty
+    (zstd needs ``pip install streamql[zstd]`` before Python 3.14).
     UTF-8 input may start with a BOM (it is dropped). Undecodable bytes become
     ``\\xNN`` escapes (Apache's own convention) unless ``decode_errors`` says
     otherwise. Universal newlines: ``\\r\\n`` reads as ``\\n``.
@@ -192,28 +278,35 @@ def open_file(
     """
     raw = open(path, "rb")  # noqa: SIM115 - closed by the text file that wraps it
     try:
-        kind = _sniff(raw)
-        utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf8")
-        text: io.TextIOWrapper
-        if kind is None:
-            # Plain files get the exact TextIOWrapper type: CPython reads lines
-            # through its fast path only for that type, not for a subclass.
-            if utf8 and raw.peek(3)[:3] == codecs.BOM_UTF8:
-                raw.read(3)
-            text = io.TextIOWrapper(raw, encoding=encoding, errors=decode_errors)
-        else:
-            opener = _DECOMPRESSORS[kind]
-            compressed = TextFile(
-                opener(raw), encoding="utf-8-sig" if utf8 else encoding, errors=decode_errors
-            )
-            compressed._raw_under = raw
-            text = compressed
+        return _wrap(raw, os.fspath(path), encoding, decode_errors)
     except BaseException:
         raw.close()
         raise
-    text.path = os.fspath(path)  # type: ignore[attr-defined]
-    text.compression = kind  # type: ignore[attr-defined]
-    return text
+
+
+def open_stream(
+    binary: IO[bytes],
+    name: str = "<stdin>",
+    *,
+    encoding: str = "utf-8",
+    decode_errors: str = "backslashreplace",
+) -> io.TextIOWrapper:
+    """Read an open binary stream (standard input, a pipe) as text, decompressed by content.
+
+    Like :func:`open_file`; closing the text file leaves ``binary`` open (it
+    is the caller's). ``name`` stands for the file in rejects and errors.
+
+    >>> import gzip, io
+    >>> with open_stream(io.BytesIO(gzip.compress(b"a\\nb\\n"))) as f:
+    ...     (f.path, f.compression, f.readlines())
+    ('<stdin>', 'gzip', ['a\\n', 'b\\n'])
+    """
+    raw = io.BufferedReader(_Borrowed(binary))
+    try:
+        return _wrap(raw, name, encoding, decode_errors)
+    except BaseException:
+        raw.close()
+        raise
 
 
 def open_files(
@@ -310,10 +403,35 @@ def _position(f: Any) -> int:
         return 0
 
 
-def _batches(files: Iterable[Any], cursor: LineCursor | None) -> Iterator[Iterator[Any]]:
+def check_max_line(stage: str, max_line: object) -> int | None:
+    """Validate a ``max_line`` argument when the step is added: a positive int, or None.
+
+    >>> check_max_line("lines", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: lines: max_line must be a positive int or None, got 0
+    """
+    if max_line is None:
+        return None
+    if not isinstance(max_line, int) or isinstance(max_line, bool) or max_line < 1:
+        raise ValueError(f"{stage}: max_line must be a positive int or None, got {max_line!r}")
+    return max_line
+
+
+def _line_ends(piece: str, limit: int) -> bool:
+    """Tell whether a piece ``readline(limit)`` returned ends its line."""
+    return len(piece) < limit or piece.endswith("\n")
+
+
+def _batches(
+    files: Iterable[Any],
+    cursor: LineCursor | None,
+    max_line: int | None = MAX_LINE,
+    ctx: RunContext | None = None,
+) -> Iterator[Iterator[Any]]:
+    own = ctx or RunContext()
     for f in files:
-        readlines = getattr(f, "readlines", None)
-        if readlines is None:
+        if getattr(f, "readlines", None) is None:
             # Any other iterable of items: the tutorial's gen_cat.
             if cursor is not None:
                 cursor.path, cursor.base, cursor.it = None, 0, None
@@ -323,30 +441,81 @@ def _batches(files: Iterable[Any], cursor: LineCursor | None) -> Iterator[Iterat
         path = None if path is None else os.fspath(path)
         if cursor is not None:
             cursor.path, cursor.base, cursor.batch, cursor.it = path, 0, [], None
-        done = 0
-        while True:
-            try:
-                batch = readlines(BATCH_BYTES)
-            except _DAMAGE as exc:
-                if isinstance(exc, OSError) and exc.errno is not None:
-                    raise  # a real I/O error already names its file
-                # readlines() dropped the good lines it had gathered before the
-                # damage: read them again one by one, then report the damage.
-                batch, cause = _salvage(f, done)
-                if batch:
-                    it = iter(batch)
-                    if cursor is not None:
-                        cursor.base, cursor.batch, cursor.it = done, batch, it
-                    yield it
-                    done += len(batch)
-                raise CorruptFileError(str(path), done, cause or exc) from exc
-            if not batch:
-                break
+        yield from _file_batches(f, path, cursor, max_line, own)
+    if ctx is None:
+        own.warn(stacklevel=2, hint="pass max_line=None to lift the cap")
+
+
+def _file_batches(
+    f: Any, path: str | None, cursor: LineCursor | None, max_line: int | None, own: RunContext
+) -> Iterator[Iterator[Any]]:
+    """The lines of one text file, a batch at a time; over-long lines become rejects.
+
+    Under a cap the file is read with ``readline(limit)``, so no read holds
+    more than ``limit`` characters of a line, and a batch holds at most
+    ``_CAPPED_BATCH_CHARS`` characters whatever the lines' lengths.
+    """
+    limit = 0 if max_line is None else max_line + 1
+    if limit:
+        pieces = iter(partial(f.readline, limit), "")
+        n = max(1, min(256, _CAPPED_BATCH_CHARS // limit))
+        pushback: list[str] = []
+
+        def read() -> list[str]:
+            if pushback:
+                batch = pushback.copy()
+                pushback.clear()
+                return batch
+            return list(islice(pieces, n))
+
+    else:
+        read = partial(f.readlines, BATCH_BYTES)
+    done = 0
+    while True:
+        long: tuple[str, int] | None = None
+        try:
+            batch = read()
+            i = -1
+            if limit and batch and max(map(len, batch)) >= limit:
+                i = next((i for i, p in enumerate(batch) if not _line_ends(p, limit)), -1)
+            if i >= 0:
+                head, length = batch[i][:REJECT_HEAD], len(batch[i])
+                rest = iter(batch[i + 1 :])
+                for piece in chain(rest, pieces):
+                    length += len(piece)
+                    ends = _line_ends(piece, limit)
+                    if len(head) < REJECT_HEAD:
+                        head += piece[: REJECT_HEAD - len(head)].removesuffix("\n")
+                    if ends:
+                        length -= piece.endswith("\n")
+                        break
+                pushback.extend(rest)
+                batch, long = batch[:i], (head, length)
+        except _DAMAGE as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise  # a real I/O error already names its file
+            # readlines() dropped the good lines it had gathered before the
+            # damage: read them again one by one, then report the damage.
+            batch, cause = _salvage(f, done)
+            if batch:
+                it = iter(batch)
+                if cursor is not None:
+                    cursor.base, cursor.batch, cursor.it = done, batch, it
+                yield it
+                done += len(batch)
+            raise CorruptFileError(str(path), done, cause or exc) from exc
+        if not batch and long is None:
+            return
+        if batch:
             it = iter(batch)
             if cursor is not None:
                 cursor.base, cursor.batch, cursor.it = done, batch, it
             yield it
             done += len(batch)
+        if long is not None:
+            done += 1
+            reason = f"line longer than max_line={max_line:,} ({long[1]:,} characters)"
+            own.bad("skip", "cat", reason, long[0], origin=(path, done))
 
 
 def _salvage(f: Any, done: int) -> tuple[list[str], BaseException | None]:
@@ -379,30 +548,48 @@ def _salvage(f: Any, done: int) -> tuple[list[str], BaseException | None]:
 
 @reads_blocks
 def cat(
-    files: Iterable[Iterable[Any]], *, blocks: bool = False, ctx: RunContext | None = None
+    files: Iterable[Iterable[Any]],
+    *,
+    blocks: bool = False,
+    ctx: RunContext | None = None,
+    max_line: int | None = MAX_LINE,
 ) -> Iterator[Any]:
     """Chain the lines of each file (or the items of each iterable) into one stream.
 
     Lazy; holds one batch of about 64 KiB of lines. When ``ctx`` is given the
     run context learns, for free, which file and line each line came from.
     A truncated or corrupt archive raises :class:`~streamql.errors.CorruptFileError`
-    naming the file, after every line before the damage.
+    naming the file, after every line before the damage. A line of a file
+    longer than ``max_line`` characters (1 MiB; None lifts the cap) is not
+    handed out: it is a counted reject of stage ``cat`` holding its first 200
+    characters, read through a piece at a time, so memory stays bounded
+    (about 16 MiB at most under the default cap, whatever the file).
 
     >>> list(cat([["a\\n", "b\\n"], ["c\\n"]]))
     ['a\\n', 'b\\n', 'c\\n']
+    >>> import io, warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     list(cat([io.StringIO("ok\\n" + "x" * 50 + "\\nok\\n")], max_line=10))
+    ['ok\\n', 'ok\\n']
+    >>> "cat 1; first at item 2" in str(caught[0].message)
+    True
     """
+    max_line = check_max_line("cat", max_line)
     if blocks:  # the planner's choice (see streamql.blocks): files only
         from .blocks import blocks as block_source
 
-        return block_source(files, ctx=ctx)
+        return block_source(files, ctx=ctx, max_line=max_line)
     cursor = None
     if ctx is not None:
         cursor = LineCursor(None)
         ctx.cursor = cursor
-    return chain.from_iterable(_batches(files, cursor))
+    return chain.from_iterable(_batches(files, cursor, max_line, ctx))
 
 
-def expand_paths(args: Iterable[str | os.PathLike[str]]) -> list[Path]:
+def expand_paths(
+    args: Iterable[str | os.PathLike[str]], *, ctx: RunContext | None = None
+) -> list[Path]:
     """Turn file names, directories and globs into a sorted list of files.
 
     A directory stands for every file under it; a glob (``*``, ``?``, ``[``,
@@ -417,7 +604,7 @@ def expand_paths(args: Iterable[str | os.PathLike[str]]) -> list[Path]:
             raise TypeError(f"lines: expected file names or globs, got {arg!r}")
         name = os.fspath(arg)
         if os.path.isdir(name):
-            out.extend(files("*", name))
+            out.extend(files("*", name, ctx=ctx))
         elif os.path.exists(name) or not glob.has_magic(name):
             out.append(Path(name))  # a missing plain name fails, naming it, when opened
         else:
@@ -435,12 +622,14 @@ def lines(
     decode_errors: str = "backslashreplace",
     blocks: bool = False,
     ctx: RunContext | None = None,
+    max_line: int | None = MAX_LINE,
 ) -> Iterator[str]:
     """Yield the lines of the named files (names, directories or globs), in order.
 
     ``files`` + ``open`` + ``cat`` in one call. Lazy; one file open at a time.
     ``blocks=True`` (set by the query planner) yields blocks of whole lines
-    instead (see :mod:`streamql.blocks`).
+    instead (see :mod:`streamql.blocks`). A line longer than ``max_line``
+    characters is a counted reject (see :func:`cat`).
 
     >>> import tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "log")
@@ -449,9 +638,10 @@ def lines(
     >>> list(lines(p))
     ['GET /\\n', 'GET /x\\n']
     """
-    found = expand_paths(paths)
+    max_line = check_max_line("lines", max_line)
+    found = expand_paths(paths, ctx=ctx)
     opened = open_files(found, encoding=encoding, decode_errors=decode_errors, ctx=ctx)
-    return Closing(cat(opened, blocks=blocks, ctx=ctx), opened.close)
+    return Closing(cat(opened, blocks=blocks, ctx=ctx, max_line=max_line), opened.close)
 
 
 def items(iterable: Iterable[Any], *, ctx: RunContext | None = None) -> Iterator[Any]:

@@ -34,6 +34,7 @@ from .context import Errors
 from .display_methods import DisplayMethods
 from .errors import StreamError
 from .expr import Expr, field_equals
+from .files import MAX_LINE
 from .live_methods import LiveMethods
 from .plan import Step, render_value
 from .routing_methods import RoutingMethods
@@ -98,10 +99,12 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         *paths: str | os.PathLike[str],
         encoding: str = "utf-8",
         decode_errors: str = "backslashreplace",
+        max_line: int | None = MAX_LINE,
     ) -> Stream[str]:
         """Start from the lines of files: names, directories or globs (files+open+cat).
 
         Every run lists and opens the files afresh; one file is open at a time.
+        A line over ``max_line`` characters is a counted reject (None: no cap).
 
         >>> Stream.lines("www/*/access-log*")
         Stream.lines('www/*/access-log*')
@@ -110,11 +113,13 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
             raise TypeError("lines: name at least one file, directory or glob")
         for p in paths:
             check_path("lines", p)
-        kwargs = {}
+        kwargs: dict[str, Any] = {}
         if encoding != "utf-8":
             kwargs["encoding"] = encoding
         if decode_errors != "backslashreplace":
             kwargs["decode_errors"] = decode_errors
+        if files.check_max_line("lines", max_line) != files.MAX_LINE:
+            kwargs["max_line"] = max_line
         step = Step("lines", files.lines, paths, tuple(kwargs.items()), source=True, uses_ctx=True)
         return cls._of((step,))
 
@@ -177,13 +182,16 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
             "open", files.open_files, uses_ctx=True, rowwise=False, pure=False, **kwargs
         )
 
-    def cat(self) -> Stream[Any]:
+    def cat(self, *, max_line: int | None = MAX_LINE) -> Stream[Any]:
         """Chain the lines of each file (or items of each iterable) into one stream.
+
+        A line of a file over ``max_line`` characters is a counted reject (None: no cap).
 
         >>> Stream([["a", "b"], ["c"]]).cat().list()
         ['a', 'b', 'c']
         """
-        return self._then("cat", files.cat, uses_ctx=True, rowwise=False)
+        kwargs = {} if max_line == files.MAX_LINE else {"max_line": max_line}
+        return self._then("cat", files.cat, uses_ctx=True, rowwise=False, **kwargs)
 
     def grep(
         self, pattern: str | Any, *, invert: bool = False, ignore_case: bool = False
