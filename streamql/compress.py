@@ -10,15 +10,26 @@ file is a clear error naming the file and the extra to install.
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import importlib
 import io
 import lzma
+import os
 import zlib
 from collections.abc import Callable
 from typing import IO, Any
 
-__all__ = ["sniff", "decompressor", "DAMAGE", "KINDS", "zstd_module"]
+__all__ = [
+    "sniff",
+    "decompressor",
+    "DAMAGE",
+    "KINDS",
+    "zstd_module",
+    "TextFile",
+    "open_file",
+    "open_stream",
+]
 
 _MAGIC = (
     (b"\x1f\x8b", "gzip"),
@@ -142,3 +153,122 @@ def decompressor(kind: str, raw: IO[bytes], name: str | None = None) -> Any:
     if kind == "zstd":
         return _open_zstd(raw, name)
     return _DECOMPRESSORS[kind](raw)
+
+
+class TextFile(io.TextIOWrapper):
+    """A decompressed text file that also closes the raw file under its decompressor.
+
+    Every file streamql opens (a plain ``TextIOWrapper`` or this) carries
+    ``path`` and ``compression`` (None, "gzip", "bz2" or "xz") attributes.
+    """
+
+    path: str
+    compression: str | None
+    _raw_under: IO[bytes] | None = None
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            # GzipFile/BZ2File given a file object leave it open: close it too.
+            if self._raw_under is not None:
+                self._raw_under.close()
+
+
+class _Borrowed(io.RawIOBase):
+    """A binary stream the caller owns, read through; closing this leaves it open."""
+
+    def __init__(self, binary: IO[bytes]) -> None:
+        super().__init__()
+        self._binary = binary
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._binary.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+
+def _wrap(
+    raw: io.BufferedReader[Any], name: str, encoding: str, decode_errors: str
+) -> io.TextIOWrapper:
+    """Text over a buffered binary file: decompressed by content, BOM dropped."""
+    kind = sniff(raw)
+    utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf8")
+    text: io.TextIOWrapper
+    if kind is None:
+        # Plain files get the exact TextIOWrapper type: CPython reads lines
+        # through its fast path only for that type, not for a subclass.
+        if utf8 and raw.peek(3)[:3] == codecs.BOM_UTF8:
+            raw.read(3)
+        text = io.TextIOWrapper(raw, encoding=encoding, errors=decode_errors)
+    else:
+        compressed = TextFile(
+            decompressor(kind, raw, name),
+            encoding="utf-8-sig" if utf8 else encoding,
+            errors=decode_errors,
+        )
+        compressed._raw_under = raw
+        text = compressed
+    text.path = name  # type: ignore[attr-defined]
+    text.compression = kind  # type: ignore[attr-defined]
+    return text
+
+
+def open_file(
+    path: str | os.PathLike[str],
+    *,
+    encoding: str = "utf-8",
+    decode_errors: str = "backslashreplace",
+) -> io.TextIOWrapper:
+    """Open one file for reading text, decompressing gzip, bzip2, xz or zstd.
+
+    Compression is told by the file's first bytes, not its suffix, so a
+    mis-named file still reads right and an empty ``.gz`` is simply empty
+    (zstd needs ``pip install streamql[zstd]`` before Python 3.14).
+    UTF-8 input may start with a BOM (it is dropped). Undecodable bytes become
+    ``\\xNN`` escapes (Apache's own convention) unless ``decode_errors`` says
+    otherwise. Universal newlines: ``\\r\\n`` reads as ``\\n``.
+
+    >>> import tempfile, gzip, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "log")
+    >>> with gzip.open(p, "wt") as f:
+    ...     _ = f.write("one\\r\\ntwo\\n")
+    >>> with open_file(p) as f:
+    ...     (f.compression, f.read())
+    ('gzip', 'one\\ntwo\\n')
+    """
+    raw = open(path, "rb")  # noqa: SIM115 - closed by the text file that wraps it
+    try:
+        return _wrap(raw, os.fspath(path), encoding, decode_errors)
+    except BaseException:
+        raw.close()
+        raise
+
+
+def open_stream(
+    binary: IO[bytes],
+    name: str = "<stdin>",
+    *,
+    encoding: str = "utf-8",
+    decode_errors: str = "backslashreplace",
+) -> io.TextIOWrapper:
+    """Read an open binary stream (standard input, a pipe) as text, decompressed by content.
+
+    Like :func:`open_file`; closing the text file leaves ``binary`` open (it
+    is the caller's). ``name`` stands for the file in rejects and errors.
+
+    >>> import gzip, io
+    >>> with open_stream(io.BytesIO(gzip.compress(b"a\\nb\\n"))) as f:
+    ...     (f.path, f.compression, f.readlines())
+    ('<stdin>', 'gzip', ['a\\n', 'b\\n'])
+    """
+    raw = io.BufferedReader(_Borrowed(binary))
+    try:
+        return _wrap(raw, name, encoding, decode_errors)
+    except BaseException:
+        raw.close()
+        raise
