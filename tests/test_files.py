@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from streamql import CorruptFileError, RejectedLinesWarning, Stream
 from streamql import blocks as blocks_module
+from streamql import compress
 from streamql.context import RunContext
 from streamql.files import cat, files, lines, open_file, open_files
 
@@ -390,3 +391,44 @@ def test_a_gzip_of_zeros_is_read_in_bounded_memory(tmp_path: Path) -> None:
         finally:
             tracemalloc.stop()
         assert peak < 40 << 20, f"{query!r} held {peak:,} bytes"
+
+
+# ------------------------------------------------------------------ zstd
+
+
+def test_zstd_is_told_by_content_frames_and_all(tmp_path: Path) -> None:
+    zstandard = pytest.importorskip("zstandard")
+    lines_ = [f"line {i}\n" for i in range(5000)]
+    data = "".join(lines_).encode()
+    path = tmp_path / "access-log.1"  # logrotate's compresscmd zstd, misnamed
+    one = zstandard.ZstdCompressor().compress(data[:20000])
+    two = zstandard.ZstdCompressor(level=3).compress(data[20000:])
+    path.write_bytes(one + two)  # two frames, as `cat a.zst b.zst` makes
+    with open_file(path) as f:
+        assert f.compression == "zstd"
+    assert Stream.lines(path).list() == lines_
+    assert Stream.lines(path).grep("line 49").count() == 111
+
+
+def test_a_truncated_zstd_file_is_a_corrupt_file_error(tmp_path: Path) -> None:
+    zstandard = pytest.importorskip("zstandard")
+    data = "".join(f"line {i}\n" for i in range(100_000)).encode()
+    whole = zstandard.ZstdCompressor().compress(data)
+    path = tmp_path / "log.zst"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(CorruptFileError, match=r"log\.zst is damaged after line \d+"):
+        Stream.lines(path).count()
+    path.write_bytes(b"\x28\xb5\x2f\xfd" + b"garbage" * 100)
+    with pytest.raises(CorruptFileError, match=r"log\.zst is damaged"):
+        Stream.lines(path).count()
+
+
+def test_zstd_without_a_decompressor_names_the_file_and_the_extra(tmp_path: Path) -> None:
+    path = tmp_path / "log.zst"
+    path.write_bytes(b"\x28\xb5\x2f\xfd" + bytes(20))
+    with mock.patch.object(compress, "zstd_module", lambda: None):
+        with pytest.raises(OSError, match=r"log\.zst' is zstd-compressed.*\n\n.*streamql\[zstd\]"):
+            open_file(path)
+        with pytest.raises(OSError, match="zstd-compressed"):
+            Stream.lines(path).count()
+        assert not any("log.zst" in p for p in open_fds())  # the raw file was closed
