@@ -28,6 +28,7 @@ from . import (
     records,
     terminals,
     text,
+    writers,
 )
 from .base import ENGINES, Explanation, Source, StreamBase, check_path
 from .context import Errors
@@ -664,15 +665,24 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         aggregates._check(target)
         return self._answer(engine, lambda it: aggregates.run(target, it), lambda: target)
 
-    def write(self, path_or_file: str | os.PathLike[str] | IO[str]) -> int:
+    def write(
+        self, path_or_file: str | os.PathLike[str] | IO[str], *, format: str | None = None
+    ) -> int:
         """Run the query, writing each item to a file (atomically to a path); return the count.
+
+        The format is ``format`` or the path's extension: .jsonl, .json, .csv,
+        .tsv, .txt/.log (plain lines), .parquet/.arrow (``streamql[arrow]``);
+        see :func:`streamql.writers.write`.
 
         >>> import io
         >>> out = io.StringIO()
         >>> Stream(["a\\n", "b\\n"]).write(out), out.getvalue()
         (2, 'a\\nb\\n')
         """
-        return self._run(lambda it: terminals.write(path_or_file, it))
+        writers.check_format(format)
+        if isinstance(path_or_file, (str, os.PathLike)) and format is None:
+            writers.format_for(path_or_file)  # an unknown extension fails before the run
+        return self._run(lambda it: writers.write(path_or_file, it, format=format))
 
 
 def _items_first(func: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:

@@ -19,9 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamql import CorruptFileError, RejectedLinesWarning, Stream
+from streamql import CorruptFileError, RejectedLinesWarning, Stream, compress
 from streamql import blocks as blocks_module
-from streamql import compress
 from streamql.context import RunContext
 from streamql.files import cat, files, lines, open_file, open_files
 
