@@ -9,7 +9,7 @@ longer than it is read through in pieces and becomes a counted reject of stage
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from itertools import chain, islice
 from typing import Any
@@ -30,10 +30,11 @@ BATCH_BYTES = 1 << 16
 MAX_LINE = 1 << 20
 # How much of an over-long line its reject keeps.
 REJECT_HEAD = 200
-# Under a cap a batch is a few lines or more, so that a file of lines just
-# under the cap holds about this many characters at once, not a batch of
-# BATCH_BYTES worth of lines each near a megabyte.
-_CAPPED_BATCH_CHARS = 16 << 20
+# Under a cap a file is read in pieces of at most PIECE characters (a line
+# longer than that is joined from its pieces, up to the cap), BATCH_LINES
+# pieces a batch: a batch holds at most about 1 MiB whatever the lines.
+PIECE = 1 << 12
+BATCH_LINES = 256
 
 
 def check_max_line(stage: str, max_line: object) -> int | None:
@@ -49,11 +50,6 @@ def check_max_line(stage: str, max_line: object) -> int | None:
     if not isinstance(max_line, int) or isinstance(max_line, bool) or max_line < 1:
         raise ValueError(f"{stage}: max_line must be a positive int or None, got {max_line!r}")
     return max_line
-
-
-def _line_ends(piece: str, limit: int) -> bool:
-    """Tell whether a piece ``readline(limit)`` returned ends its line."""
-    return len(piece) < limit or piece.endswith("\n")
 
 
 def batches(
@@ -79,51 +75,75 @@ def batches(
         own.warn(stacklevel=2, hint="pass max_line=None to lift the cap")
 
 
+def _take(it: Iterator[str], n: int) -> list[str]:
+    return list(islice(it, n))
+
+
+def _assemble(
+    batch: list[str], pieces: Iterator[str], piece: int, max_line: int
+) -> tuple[list[str], list[tuple[int, str, int]]]:
+    """Join the pieces of lines longer than ``piece`` in a batch; refuse those over the cap.
+
+    Returns the lines to hand out and, for each refused line, where it falls
+    among them, its first characters and its length. A line still going at
+    the end of the batch is read on from ``pieces``.
+    """
+    good: list[str] = []
+    refused: list[tuple[int, str, int]] = []
+    it = iter(batch)
+    for p in it:
+        if len(p) < piece or p.endswith("\n"):
+            good.append(p)
+            continue
+        parts: list[str] | None = [p]
+        head = ""
+        length = len(p)
+        last = p
+        for q in chain(it, pieces):  # the rest of the batch, then the file
+            length += len(q)
+            last = q
+            if parts is not None:
+                parts.append(q)
+                if length > max_line + 1:  # over the cap, newline or not: stop keeping it
+                    head, parts = "".join(parts)[:REJECT_HEAD], None
+            elif len(head) < REJECT_HEAD:
+                head += q[: REJECT_HEAD - len(head)]
+            if len(q) < piece or q.endswith("\n"):
+                break
+        chars = length - last.endswith("\n")
+        if chars <= max_line and parts is not None:
+            good.append("".join(parts))
+        else:
+            head = head or "".join(parts or ())[:REJECT_HEAD]
+            refused.append((len(good), head.removesuffix("\n"), chars))
+    return good, refused
+
+
 def _file_batches(
     f: Any, path: str | None, cursor: LineCursor | None, max_line: int | None, own: RunContext
 ) -> Iterator[Iterator[Any]]:
     """The lines of one text file, a batch at a time; over-long lines become rejects.
 
-    Under a cap the file is read with ``readline(limit)``, so no read holds
-    more than ``limit`` characters of a line, and a batch holds at most
-    ``_CAPPED_BATCH_CHARS`` characters whatever the lines' lengths.
+    Under a cap the file is read with ``readline(PIECE)``: a batch holds at
+    most ``BATCH_LINES`` pieces of at most ``PIECE`` characters, and a line
+    longer than a piece is joined from its pieces only up to the cap.
     """
-    limit = 0 if max_line is None else max_line + 1
-    if limit:
-        pieces = iter(partial(f.readline, limit), "")
-        n = max(1, min(256, _CAPPED_BATCH_CHARS // limit))
-        pushback: list[str] = []
-
-        def read() -> list[str]:
-            if pushback:
-                batch = pushback.copy()
-                pushback.clear()
-                return batch
-            return list(islice(pieces, n))
-
-    else:
+    piece = 0 if max_line is None else min(PIECE, max_line + 1)
+    pieces: Iterator[str] = iter(partial(f.readline, piece or -1), "")
+    read: Callable[[], list[str]]
+    if max_line is None:
         read = partial(f.readlines, BATCH_BYTES)
+    else:
+        read = partial(_take, pieces, BATCH_LINES)
+
     done = 0
     while True:
-        long: tuple[str, int] | None = None
+        refused: list[tuple[int, str, int]] = []
         try:
             batch = read()
-            i = -1
-            if limit and batch and max(map(len, batch)) >= limit:
-                i = next((i for i, p in enumerate(batch) if not _line_ends(p, limit)), -1)
-            if i >= 0:
-                head, length = batch[i][:REJECT_HEAD], len(batch[i])
-                rest = iter(batch[i + 1 :])
-                for piece in chain(rest, pieces):
-                    length += len(piece)
-                    ends = _line_ends(piece, limit)
-                    if len(head) < REJECT_HEAD:
-                        head += piece[: REJECT_HEAD - len(head)].removesuffix("\n")
-                    if ends:
-                        length -= piece.endswith("\n")
-                        break
-                pushback.extend(rest)
-                batch, long = batch[:i], (head, length)
+            if piece and batch and max(map(len, batch)) >= piece:
+                assert max_line is not None
+                batch, refused = _assemble(batch, pieces, piece, max_line)
         except DAMAGE as exc:
             if isinstance(exc, OSError) and exc.errno is not None:
                 raise  # a real I/O error already names its file
@@ -137,18 +157,22 @@ def _file_batches(
                 yield it
                 done += len(batch)
             raise CorruptFileError(str(path), done, cause or exc) from exc
-        if not batch and long is None:
+        if not batch and not refused:
             return
-        if batch:
-            it = iter(batch)
-            if cursor is not None:
-                cursor.base, cursor.batch, cursor.it = done, batch, it
-            yield it
-            done += len(batch)
-        if long is not None:
-            done += 1
-            reason = f"line longer than max_line={max_line:,} ({long[1]:,} characters)"
-            own.bad("skip", "cat", reason, long[0], origin=(path, done))
+        start = 0
+        for at, head, chars in [*refused, (len(batch), "", -1)]:
+            if at > start:
+                part = batch[start:at]
+                it = iter(part)
+                if cursor is not None:
+                    cursor.base, cursor.batch, cursor.it = done, part, it
+                yield it
+                done += len(part)
+                start = at
+            if chars >= 0:
+                done += 1
+                reason = f"line longer than max_line={max_line:,} ({chars:,} characters)"
+                own.bad("skip", "cat", reason, head, origin=(path, done))
 
 
 def salvage(f: Any, done: int) -> tuple[list[str], BaseException | None]:

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streamql import CorruptFileError, RejectedLinesWarning, Stream, compress
+from streamql import batches as batches_module
 from streamql import blocks as blocks_module
 from streamql.context import RunContext
 from streamql.files import cat, files, lines, open_file, open_files
@@ -351,27 +352,34 @@ def test_an_over_long_line_is_a_counted_reject_with_its_first_characters(tmp_pat
         Stream.lines(path, max_line=0)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     lengths=st.lists(st.integers(0, 40), max_size=12),
     cap=st.integers(1, 30),
+    piece=st.integers(1, 8),
     block=st.integers(1, 50),
     last_newline=st.booleans(),
 )
-def test_the_block_reader_caps_lines_as_cat_does(
-    lengths: list[int], cap: int, block: int, last_newline: bool
+def test_cat_and_the_block_reader_cap_lines_alike(
+    lengths: list[int], cap: int, piece: int, block: int, last_newline: bool
 ) -> None:
     text = "\n".join(chr(97 + i % 26) * n for i, n in enumerate(lengths))
     text += "\n" if last_newline and text else ""
-    lines_, rejects = _cat_and_rejects(text, cap)
+    every = io.StringIO(text).readlines()
+    kept = [line for line in every if len(line.removesuffix("\n")) <= cap]
+    refused = [
+        ("cat", n, line.removesuffix("\n")[:200])
+        for n, line in enumerate(every, 1)
+        if len(line.removesuffix("\n")) > cap
+    ]
+    with mock.patch.object(batches_module, "PIECE", piece):  # lines in many pieces
+        assert _cat_and_rejects(text, cap) == (kept, refused)
     ctx = RunContext(keep_rejects=True)
     with mock.patch.object(blocks_module, "BLOCK_CHARS", block):
         got = list(blocks_module.blocks([io.StringIO(text)], ctx=ctx, max_line=cap))
     assert ctx.sink is not None
-    assert "".join(got) == "".join(lines_)
-    assert [(r["stage"], r["lineno"], r["line"][:200]) for r in ctx.sink] == [
-        (stage, n, line[:200]) for stage, n, line in rejects
-    ]
+    assert "".join(got) == "".join(kept)
+    assert [(r["stage"], r["lineno"], r["line"]) for r in ctx.sink] == refused
 
 
 def test_a_gzip_of_zeros_is_read_in_bounded_memory(tmp_path: Path) -> None:
