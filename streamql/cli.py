@@ -201,6 +201,8 @@ def _input(names: list[str], err: IO[str]) -> Iterator[Stream[str]]:
         _check_files(names)
         yield Stream.lines(*names)
         return
+    if sys.stdin is None:  # started without one (a service, pythonw)
+        raise CliError("no standard input to read: name a FILE", EXIT_USAGE)
     if _isatty(sys.stdin):
         write(
             err,

@@ -545,3 +545,11 @@ def test_demo_says_keep_up_front(capsys: pytest.CaptureFixture[str]) -> None:
     assert status == 0
     before_queries = out.split(">>>", 1)[0]
     assert "streamql demo --keep" in before_queries and "cd there" in before_queries
+
+
+def test_no_stdin_at_all_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", None)
+    status, out, err = run(capsys, "query", ".count()")
+    assert (status, out) == (2, "") and "no standard input to read: name a FILE" in err
