@@ -68,15 +68,21 @@ def _open_zstd(raw: IO[bytes], name: str | None = None) -> IO[bytes]:
     return io.BufferedReader(_CheckedZstd(raw, module))
 
 
+# Compressed bytes handed to zstandard's decompressor at a time. It returns
+# all it can make of them at once, and a zstd block of 4 bytes can stand for
+# 128 KiB (a run of one byte), so this bounds one call's output to 8 MiB.
+_ZSTD_INPUT = 1 << 8
+
+
 class _CheckedZstd(io.RawIOBase):
-    """zstandard's streaming decompressor, raising EOFError on a stream cut short."""
+    """zstandard's streaming decompressor: bounded output, EOFError on a stream cut short."""
 
     def __init__(self, raw: IO[bytes], module: Any) -> None:
         super().__init__()
         self._raw = raw
-        self._obj = module.ZstdDecompressor().decompressobj()
         self._new = module.ZstdDecompressor
-        self._pending = b""
+        self._obj = self._new().decompressobj()
+        self._pending = memoryview(b"")
         self._eof = False
         self._error = module.ZstdError
 
@@ -86,7 +92,7 @@ class _CheckedZstd(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
         while not self._pending and not self._eof:
-            data = self._raw.read(1 << 16)
+            data = self._raw.read(_ZSTD_INPUT)
             if not data:
                 self._eof = True
                 if not self._obj.eof:
@@ -102,10 +108,10 @@ class _CheckedZstd(io.RawIOBase):
                     out += self._obj.decompress(rest)
             except self._error as exc:
                 raise EOFError(f"zstd: {exc}") from exc
-            self._pending = out
+            self._pending = memoryview(out)
         n = min(len(view), len(self._pending))
         view[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
+        self._pending = self._pending[n:]  # a view: no copy of what is left
         return n
 
 

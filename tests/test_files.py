@@ -439,3 +439,20 @@ def test_zstd_without_a_decompressor_names_the_file_and_the_extra(tmp_path: Path
         with pytest.raises(OSError, match="zstd-compressed"):
             Stream.lines(path).count()
         assert not any("log.zst" in p for p in open_fds())  # the raw file was closed
+
+
+def test_a_zstd_of_zeros_is_read_in_bounded_memory(tmp_path: Path) -> None:
+    zstandard = pytest.importorskip("zstandard")
+    path = tmp_path / "zeros.zst"
+    with open(path, "wb") as f, zstandard.ZstdCompressor().stream_writer(f) as w:
+        chunk = bytes(1 << 20)
+        for _ in range(64):
+            w.write(chunk)  # 64 MB of NUL bytes, a few KB on disk: one call could make GBs
+    tracemalloc.start()
+    try:
+        with pytest.warns(RejectedLinesWarning, match="cat 1.*67,108,864 characters"):
+            assert Stream.lines(path).count() == 0
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 << 20, f"held {peak:,} bytes"
