@@ -90,7 +90,13 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         if root == ".":
             shown = ", ".join([repr(pattern)] + [f"{k}=True" for k in kwargs])
         step = Step(
-            "files", files.files, (pattern, root), tuple(kwargs.items()), source=True, shown=shown
+            "files",
+            files.files,
+            (pattern, root),
+            tuple(kwargs.items()),
+            source=True,
+            shown=shown,
+            uses_ctx=True,  # symlinks that leave root are counted rejects of the run
         )
         return cls._of((step,))
 

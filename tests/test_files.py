@@ -111,6 +111,13 @@ def test_files_skips_a_symlinked_file_leaving_root_and_reports_it(tmp_path: Path
         assert [p.name for p in files("*log", tmp_path / "www")] == ["access-log"]
     with pytest.warns(RejectedLinesWarning, match="files 1"):
         assert Stream.lines(tmp_path / "www").list() == ["a\n"]
+    found = Stream.files("*log", tmp_path / "www")
+    with pytest.warns(RejectedLinesWarning, match="files 1"):
+        assert [p.name for p in found.list()] == ["access-log"]
+    assert found.last_run.rejected == {"files": 1}
+    assert [r["reason"] for r in found.rejects.list()] == [
+        f"symlink leaves the root: {tmp_path / 'secret'}"
+    ]
 
 
 def test_files_symlink_loops_are_counted_never_fatal(tmp_path: Path) -> None:
