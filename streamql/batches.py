@@ -79,6 +79,16 @@ def _take(it: Iterator[str], n: int) -> list[str]:
     return list(islice(it, n))
 
 
+def _take_live(it: Iterator[str], n: int, source: Any) -> list[str]:
+    """Take up to ``n`` pieces, but no more once ``source`` has drained what was sent."""
+    batch: list[str] = []
+    for piece in it:
+        batch.append(piece)
+        if len(batch) >= n or source.drained:
+            break
+    return batch
+
+
 def _assemble(
     batch: list[str], pieces: Iterator[str], piece: int, max_line: int
 ) -> tuple[list[str], list[tuple[int, str, int]]]:
@@ -131,7 +141,10 @@ def _file_batches(
     piece = 0 if max_line is None else min(PIECE, max_line + 1)
     pieces: Iterator[str] = iter(partial(f.readline, piece or -1), "")
     read: Callable[[], list[str]]
-    if max_line is None:
+    live = getattr(f, "live", None)
+    if live is not None:  # a pipe: hand on the lines that came, do not wait for a batch
+        read = partial(_take_live, pieces, BATCH_LINES, live)
+    elif max_line is None:
         read = partial(f.readlines, BATCH_BYTES)
     else:
         read = partial(_take, pieces, BATCH_LINES)

@@ -182,19 +182,26 @@ class TextFile(io.TextIOWrapper):
 
 
 class _Borrowed(io.RawIOBase):
-    """A binary stream the caller owns, read through; closing this leaves it open."""
+    """A binary stream the caller owns, read through; closing this leaves it open.
+
+    Reads take what is there (``read1``), as grep does on a pipe, and
+    ``drained`` says whether the last read got less than it asked for: the
+    writer has sent nothing more yet, so a reader should hand on what it has.
+    """
 
     def __init__(self, binary: IO[bytes]) -> None:
         super().__init__()
-        self._binary = binary
+        self._read = getattr(binary, "read1", binary.read)
+        self.drained = False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self._binary.read(len(buffer))
+        data = self._read(len(buffer))
         n = len(data)
         buffer[:n] = data
+        self.drained = n < len(buffer)
         return n
 
 
@@ -272,9 +279,12 @@ def open_stream(
     ...     (f.path, f.compression, f.readlines())
     ('<stdin>', 'gzip', ['a\\n', 'b\\n'])
     """
-    raw = io.BufferedReader(_Borrowed(binary))
+    borrowed = _Borrowed(binary)
+    raw = io.BufferedReader(borrowed)
     try:
-        return _wrap(raw, name, encoding, decode_errors)
+        text = _wrap(raw, name, encoding, decode_errors)
     except BaseException:
         raw.close()
         raise
+    text.live = borrowed  # type: ignore[attr-defined]  # its reader hands on lines as they come
+    return text

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
@@ -553,3 +554,26 @@ def test_no_stdin_at_all_is_a_usage_error(
     monkeypatch.setattr(sys, "stdin", None)
     status, out, err = run(capsys, "query", ".count()")
     assert (status, out) == (2, "") and "no standard input to read: name a FILE" in err
+
+
+def test_lines_on_a_live_pipe_come_out_as_they_come_in() -> None:
+    # Like `tail -f log | streamql query '.grep("404")'`: no waiting for a batch.
+    with subprocess.Popen(
+        [sys.executable, "-u", "-m", "streamql", "query", '.grep(" 404 ")'],
+        env=python_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        try:
+            for line in LINES[:2]:
+                proc.stdin.write(line.encode())
+            proc.stdin.flush()  # and keep the pipe open: more may come
+            ready, _, _ = select.select([proc.stdout], [], [], 30)  # bounds a hang only
+            assert ready, "the matching line did not come out while the pipe stayed open"
+            assert proc.stdout.readline() == LINES[1].encode()
+        finally:
+            proc.stdin.close()
+        assert proc.wait(timeout=30) == 0
+        assert proc.stdout.read() == b"" and proc.stderr.read() == b""
