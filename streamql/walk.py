@@ -123,8 +123,12 @@ def _walk(
                         continue
                     if stat.S_ISDIR(st.st_mode):
                         key = (st.st_dev, st.st_ino)
-                        if not follow_symlinks or key in seen_dirs:
+                        if not follow_symlinks:
                             continue  # inside root: its files are reached by their own path
+                        if key in seen_dirs:
+                            if _inside(os.path.realpath(folder), target):
+                                skip(entry.path, "symlink loop")  # a link to where it is
+                            continue
                         seen_dirs.add(key)
                         subdirs.append((folder / entry.name, entry_rel + "/"))
                         continue
