@@ -15,7 +15,6 @@ expression); 130 interrupted (Ctrl-C); 141 output pipe closed (``| head``).
 from __future__ import annotations
 
 import argparse
-import ast
 import builtins
 import contextlib
 import datetime as dt
@@ -24,7 +23,6 @@ import glob
 import importlib.util
 import os
 import re
-import shlex
 import sys
 import traceback
 import warnings
@@ -47,7 +45,7 @@ from .demo import lines_per_file, run_demo
 from .errors import CorruptFileError, RejectedLinesWarning, StreamError
 from .expr import F
 from .files import open_stream
-from .output import OUTPUTS, print_result, render_item
+from .output import OUTPUTS, print_result, rejects_hint, render_item
 from .stream import Stream
 
 __all__ = ["main", "print_result", "render_item"]
@@ -128,34 +126,6 @@ def _report_warnings(err: IO[str], rejects_hint: str = "") -> Iterator[None]:
                 if rejects_hint and text.endswith(_PYTHON_HINT):
                     text = text.removesuffix(_PYTHON_HINT) + "; " + rejects_hint
                 write(err, f"streamql: {label}{text}\n")
-
-
-def _rejects_hint(source: str, files: list[str]) -> str:
-    """Say, as a command line, how to see the rejects of the query ``source``.
-
-    The query without its terminal, then ``.rejects``:
-
-    >>> _rejects_hint("lines.parse_apache().where(status=404).count()", ["access-log"])
-    "see them all: streamql query '.parse_apache().where(status=404).rejects' access-log"
-    >>> _rejects_hint("lines.parse_apache()", [])
-    "see them all: ... | streamql query '.parse_apache().rejects'"
-    """
-    try:
-        node = ast.parse(source, mode="eval").body
-    except SyntaxError:
-        return ""
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        method = getattr(Stream, node.func.attr, None)
-        returns = getattr(method, "__annotations__", {}).get("return", "")
-        if not str(returns).startswith("Stream"):
-            node = node.func.value  # a terminal: the rejects are its stream's
-    query = ast.unparse(node)
-    if not query.startswith("lines"):
-        return "see them all: add .rejects after the step that rejects them"
-    query = shlex.quote(query.removeprefix("lines") + ".rejects")
-    if files and files != ["-"]:
-        return f"see them all: streamql query {query} {shlex.join(files)}"
-    return f"see them all: ... | streamql query {query}"
 
 
 # ------------------------------------------------------------------ query
@@ -288,7 +258,7 @@ def _scope(lines: Stream[str]) -> dict[str, Any]:
 def _run_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     code, source = _compile_query(args.expr)
     progress = _want_progress(args.progress, err)
-    hint = _rejects_hint(source, args.files)
+    hint = rejects_hint(source, args.files)
     with _input(args.files, err) as lines, _report_warnings(err, hint):
         if progress:
             lines = lines.progress(file=cast(TextIO, err))

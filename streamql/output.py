@@ -11,16 +11,19 @@ object); in the tabular ones it becomes ``key`` and ``value`` columns.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
+import shlex
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 from .base import StreamBase
 from .console import sorted_values, write
+from .stream import Stream
 from .writers import to_json, write_csv, write_json, write_jsonl, write_tsv
 
-__all__ = ["OUTPUTS", "render_item", "print_result"]
+__all__ = ["OUTPUTS", "render_item", "print_result", "rejects_hint"]
 
 OUTPUTS = ("auto", "jsonl", "json", "csv", "tsv", "table")
 
@@ -133,3 +136,31 @@ def print_result(result: Any, out: IO[str], *, aligned: bool = False, output: st
         write(out, _json(result))
     else:
         _print_items(_items(result), out, output, aligned)
+
+
+def rejects_hint(source: str, files: list[str]) -> str:
+    """Say, as a command line, how to see the rejects of the query ``source`` (EXPR after "lines").
+
+    The query without its terminal, then ``.rejects``:
+
+    >>> rejects_hint("lines.parse_apache().where(status=404).count()", ["access-log"])
+    "see them all: streamql query '.parse_apache().where(status=404).rejects' access-log"
+    >>> rejects_hint("lines.parse_apache()", [])
+    "see them all: ... | streamql query '.parse_apache().rejects'"
+    """
+    try:
+        node = ast.parse(source, mode="eval").body
+    except SyntaxError:
+        return ""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        method = getattr(Stream, node.func.attr, None)
+        returns = getattr(method, "__annotations__", {}).get("return", "")
+        if not str(returns).startswith("Stream"):
+            node = node.func.value  # a terminal: the rejects are its stream's
+    query = ast.unparse(node)
+    if not query.startswith("lines"):
+        return "see them all: add .rejects after the step that rejects them"
+    query = shlex.quote(query.removeprefix("lines") + ".rejects")
+    if files and files != ["-"]:
+        return f"see them all: streamql query {query} {shlex.join(files)}"
+    return f"see them all: ... | streamql query {query}"
