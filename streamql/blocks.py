@@ -38,6 +38,7 @@ reject counts are the ones the plain plan gives; the property tests in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from operator import itemgetter
@@ -50,6 +51,7 @@ from .apache_schema import BLOCK_FIELDS, REQUEST_PARTS
 from .context import Errors, RunContext, check_errors
 from .errors import CorruptFileError
 from .expr import Expr, Logic
+from .files import MAX_LINE
 from .scan import block_hits, block_lines_valid, block_records, builds_records, hit_spans
 
 __all__ = [
@@ -102,14 +104,39 @@ class BlockCursor:
         return self.path, (self.base + self.within) or None
 
 
-def _file_blocks(f: Any, cursor: BlockCursor) -> Iterator[str]:
-    """Yield the text of one open file as blocks of whole lines (the last may lack its newline)."""
+def _file_blocks(
+    f: Any,
+    cursor: BlockCursor,
+    ctx: RunContext | None = None,
+    max_line: int | None = files.MAX_LINE,
+) -> Iterator[str]:
+    """Yield the text of one open file as blocks of whole lines (the last may lack its newline).
+
+    A line longer than ``max_line`` characters is left out and counted as a
+    reject of stage ``cat`` holding its first characters, as
+    :func:`streamql.files.cat` does. It is read through a block at a time:
+    at most a block and ``max_line`` characters of a line are held at once.
+    """
     path = getattr(f, "path", None) or getattr(f, "name", None)
     cursor.path = None if path is None else str(path)
     cursor.at("", 0)
+    own = ctx or RunContext()
     read = f.read
+    cap = max_line
+    # Under a cap shorter than a block, a line inside one block can be too long.
+    too_long = None
+    if cap is not None and cap < BLOCK_CHARS:
+        too_long = re.compile(f"[^\n]{{{cap + 1},}}\n?")
     carry: list[str] = []
-    done = 0  # lines in the blocks handed out
+    carried = 0  # characters in carry: the start of a line longer than the blocks so far
+    skipping: str | None = None  # the head of an over-long line being read through
+    skipped = 0  # its length so far
+    done = 0  # lines in the blocks handed out, and rejected lines
+
+    def refuse(head: str, length: int) -> None:
+        reason = f"line longer than max_line={cap:,} ({length:,} characters)"
+        own.bad("skip", "cat", reason, head[: files.REJECT_HEAD], origin=(cursor.path, done + 1))
+
     while True:
         try:
             chunk = read(BLOCK_CHARS)
@@ -124,26 +151,72 @@ def _file_blocks(f: Any, cursor: BlockCursor) -> Iterator[str]:
                 done += len(good)
             raise CorruptFileError(str(path), done, cause or exc) from exc
         if not chunk:
-            if carry:
+            if skipping is not None:
+                refuse(skipping, skipped)
+            elif cap is not None and carried > cap:
+                refuse("".join(carry), carried)
+            elif carry:
                 block = "".join(carry)
                 cursor.at(block, done)
                 yield block
             return
+        if cap is not None and (skipping is not None or carried + len(chunk) > cap):
+            first = chunk.find("\n")
+            length = (skipped if skipping is not None else carried) + (
+                first if first >= 0 else len(chunk)
+            )
+            if skipping is not None or length > cap:
+                part = chunk if first < 0 else chunk[:first]
+                if skipping is None:
+                    skipping = "".join(carry)[: files.REJECT_HEAD]
+                    carry, carried = [], 0
+                if len(skipping) < files.REJECT_HEAD:
+                    skipping += part[: files.REJECT_HEAD - len(skipping)]
+                if first < 0:
+                    skipped = length
+                    continue
+                refuse(skipping, length)
+                done += 1
+                skipping, skipped, chunk = None, 0, chunk[first + 1 :]
+                if not chunk:
+                    continue
         cut = chunk.rfind("\n") + 1
         if not cut:  # a line longer than a block: keep reading
             carry.append(chunk)
+            carried += len(chunk)
             continue
         if carry:
             block = "".join(carry) + chunk[:cut]
         else:
             block = chunk if cut == len(chunk) else chunk[:cut]
         carry = [chunk[cut:]] if cut < len(chunk) else []
-        cursor.at(block, done)
-        yield block
-        done += cursor.lines
+        carried = len(chunk) - cut
+        if too_long is None or too_long.search(block) is None:
+            cursor.at(block, done)
+            yield block
+            done += cursor.lines
+            continue
+        start = 0  # hand out the block around its over-long lines
+        for match in too_long.finditer(block):
+            if match.start() > start:
+                part = block[start : match.start()]
+                cursor.at(part, done)
+                yield part
+                done += cursor.lines
+            line = match.group().removesuffix("\n")
+            refuse(line, len(line))
+            done += 1
+            start = match.end()
+        if start < len(block):
+            part = block[start:]
+            cursor.at(part, done)
+            yield part
+            done += cursor.lines
 
 
-def blocks(files: Iterable[Any], *, ctx: RunContext | None = None) -> Iterator[str]:
+def blocks(
+    files: Iterable[Any], *, ctx: RunContext | None = None, max_line: int | None = MAX_LINE
+) -> Iterator[str]:
     r"""Chain the text of open files as blocks of whole lines, about ``BLOCK_CHARS`` each.
 
     Like :func:`streamql.files.cat`, but a block at a time: ``"".join`` of the
@@ -159,7 +232,7 @@ def blocks(files: Iterable[Any], *, ctx: RunContext | None = None) -> Iterator[s
     cursor = BlockCursor()
     if ctx is not None:
         ctx.cursor = cursor
-    return chain.from_iterable(_file_blocks(f, cursor) for f in files)
+    return chain.from_iterable(_file_blocks(f, cursor, ctx, max_line) for f in files)
 
 
 def block_lines(block: str) -> list[str]:

@@ -21,18 +21,16 @@ import datetime as dt
 import difflib
 import glob
 import importlib.util
-import io
-import json
 import os
 import re
 import sys
 import traceback
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from types import CodeType
 from typing import IO, Any, TextIO, cast
 
-from . import __version__, engine
+from . import __version__, aggregates, engine
 from .console import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
@@ -40,21 +38,23 @@ from .console import (
     EXIT_RUNTIME,
     EXIT_USAGE,
     CliError,
-    sorted_values,
     split_message,
     write,
 )
 from .demo import lines_per_file, run_demo
 from .errors import CorruptFileError, RejectedLinesWarning, StreamError
 from .expr import F
+from .files import open_stream
+from .output import OUTPUTS, print_result, rejects_hint, render_item
 from .stream import Stream
 
-__all__ = ["main"]
+__all__ = ["main", "print_result", "render_item"]
 
 QUERY_HELP = """\
 Run one query on the lines of FILEs, or of standard input (no FILE, or '-').
-Files may be plain, gzip, bzip2 or xz (told by content); a directory stands
-for every file under it; quoted globs are expanded ('logs/**/access-log*').
+Files and standard input may be plain, gzip, bzip2, xz or zstd (told by
+content); a directory stands for every file under it; quoted globs are
+expanded ('logs/**/access-log*'). A line over 1 MiB is a counted reject.
 
 EXPR is Python, evaluated in this process exactly like a line typed at the
 Python prompt, so run only expressions you would run yourself. With a leading
@@ -63,18 +63,24 @@ dot it continues `lines`, the Stream of input lines:
   streamql query '.grep("ply").count()' access-log
   streamql query '.field(-1).where(lambda x: x != "-").map(int).sum()' access-log
   streamql query '.parse_apache().where(status=404).count_by("request")' www/*/access-log*
-  grep ply access-log | streamql query '.parse_apache().where(F.bytes > 1_000_000)'
+  grep ply access-log | streamql query '.parse_apache().where(F.bytes > 100_000)'
+  streamql query -o csv '.parse_apache().select("host", "bytes")' access-log > out.csv
 
 Without one, it is any expression using `lines`:
 
   streamql query 'sorted(lines.parse_apache().set("host"))[:10]' access-log
+  streamql query 'lines.parse_apache().aggregate(total=Sum("bytes"), n=Count())' access-log
 
-In scope: lines, Stream, F, re, datetime, timedelta, timezone.
+In scope: lines, Stream, F, the aggregations (Sum, Count, CountBy, Top, Min,
+Max, Mean, Distinct, ...), re, datetime, timedelta, timezone.
 
-Output: a Stream prints one item per line (records as JSON lines, datetimes in
-ISO 8601); a dict (count_by, a record) prints key<TAB>value lines; lists and
-sets print one item per line; anything else prints as itself. Lines the query
-rejected (e.g. not Apache log lines) are summed up on stderr.
+Output (--output auto): a Stream prints one item per line (records and windows
+as JSON lines, datetimes in ISO 8601); a dict (count_by, a record) prints
+key<TAB>value lines; lists and sets print one item per line; None (after
+.show()) prints nothing; anything else prints as itself. --output jsonl, json
+(one document), csv, tsv or table print the result in that format. Lines the
+query rejected (e.g. not Apache log lines) are summed up on stderr, with the
+command that shows them all.
 """
 
 MAIN_EPILOG = """\
@@ -97,79 +103,13 @@ sample generator recorded while writing. Needs no data of yours.
 # ----------------------------------------------------------------- output
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, (set, frozenset)):
-        return sorted_values(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "backslashreplace")
-    return str(value)
-
-
-def render_item(item: Any) -> str:
-    """Show one item on one line: lines as they are, records as JSON, times in ISO 8601.
-
-    >>> render_item("GET / HTTP/1.1\\n")
-    'GET / HTTP/1.1'
-    >>> render_item({"status": 404, "datetime": dt.datetime(2008, 2, 24, 0, 8, 59)})
-    '{"status": 404, "datetime": "2008-02-24T00:08:59"}'
-    """
-    if isinstance(item, str):
-        return item.removesuffix("\n").removesuffix("\r")
-    if isinstance(item, (dt.datetime, dt.date, dt.time)):
-        return item.isoformat()
-    if isinstance(item, (dict, list, tuple)):
-        try:
-            return json.dumps(item, default=_json_default, ensure_ascii=False)
-        except (TypeError, ValueError):  # keys JSON cannot hold, circular data
-            return repr(item)
-    return str(item)
-
-
-def print_result(result: Any, out: IO[str], *, aligned: bool = False) -> None:
-    """Print a query's result: a Stream item by item, a dict as key<TAB>value lines.
-
-    Lists, tuples and sets print one item per line (sets sorted); anything
-    else prints as :func:`render_item` shows it. ``aligned`` pads the keys of a
-    dict so its values line up (for a terminal; a pipe gets plain TSV).
-
-    >>> import sys
-    >>> print_result({"/favicon.ico": 12, "/ply/": 3}, sys.stdout, aligned=True)
-    /favicon.ico	12
-    /ply/       	3
-    >>> print_result(Stream(["a\\n", "b\\n"]), sys.stdout)
-    a
-    b
-    """
-    if isinstance(result, Stream):
-        items = iter(result)
-        try:
-            for item in items:
-                write(out, render_item(item) + "\n")
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()  # stopped early (| head, Ctrl-C): close every file now
-    elif isinstance(result, str):
-        write(out, render_item(result) + "\n")
-    elif isinstance(result, Mapping):
-        keys = [render_item(k) for k in result]
-        width = min(max(map(len, keys), default=0), 60) if aligned else 0
-        for key, value in zip(keys, result.values(), strict=True):
-            write(out, f"{key:<{width}}\t{render_item(value)}\n")
-    elif isinstance(result, (set, frozenset)):
-        for item in sorted_values(result):
-            write(out, render_item(item) + "\n")
-    elif isinstance(result, (list, tuple, Iterator)):
-        for item in result:
-            write(out, render_item(item) + "\n")
-    else:
-        write(out, render_item(result) + "\n")
+# What the library's reject summary suggests, in Python terms; the command
+# line says it as a command instead (see _rejects_hint).
+_PYTHON_HINT = "; query .rejects to see them all"
 
 
 @contextlib.contextmanager
-def _report_warnings(err: IO[str]) -> Iterator[None]:
+def _report_warnings(err: IO[str], rejects_hint: str = "") -> Iterator[None]:
     """Show each warning once on stderr as one readable line, rejected lines included."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RejectedLinesWarning)
@@ -183,6 +123,8 @@ def _report_warnings(err: IO[str]) -> Iterator[None]:
                     continue
                 shown.add(text)
                 label = "" if issubclass(w.category, RejectedLinesWarning) else "warning: "
+                if rejects_hint and text.endswith(_PYTHON_HINT):
+                    text = text.removesuffix(_PYTHON_HINT) + "; " + rejects_hint
                 write(err, f"streamql: {label}{text}\n")
 
 
@@ -218,28 +160,40 @@ def _check_files(names: list[str]) -> None:
 
 
 @contextlib.contextmanager
-def _input(names: list[str]) -> Iterator[Stream[str]]:
-    """The Stream of input lines: the files named, or standard input."""
+def _input(names: list[str], err: IO[str]) -> Iterator[Stream[str]]:
+    """The Stream of input lines: the files named, or standard input.
+
+    Standard input is read like a file: decompressed by content (gzip, bzip2,
+    xz, zstd), undecodable bytes as \\xNN, lines over the cap rejected. The
+    end of a run (``.first()``, ``| head``) closes the reader, never stdin.
+    """
     if names and names != ["-"]:
         _check_files(names)
         yield Stream.lines(*names)
         return
+    if sys.stdin is None:  # started without one (a service, pythonw)
+        raise CliError("no standard input to read: name a FILE", EXIT_USAGE)
+    if _isatty(sys.stdin):
+        write(
+            err,
+            "streamql: reading lines from the terminal; end with Ctrl-D "
+            "(or name a FILE; see streamql query --help)\n",
+        )
+    yield Stream(_stdin()).cat()
+
+
+def _stdin() -> Iterator[IO[str]]:
+    """Yield standard input once as a text file; closing it leaves the process's stdin open."""
     stdin = sys.stdin
     buffer = getattr(stdin, "buffer", None)
     if buffer is None:  # a text stream without bytes under it (tests, embedding)
-        yield Stream(_lines_of(stdin))
+        yield stdin
         return
-    # Decode like files are decoded: undecodable bytes become \\xNN, not an error.
-    text = io.TextIOWrapper(buffer, encoding="utf-8", errors="backslashreplace")
+    text = open_stream(buffer, "<stdin>")
     try:
-        yield Stream(_lines_of(text))
+        yield text
     finally:
-        text.detach()  # leave the process's stdin open
-
-
-def _lines_of(file: IO[str]) -> Iterator[str]:
-    """Yield the lines of a file the caller owns: the end of a run closes this, not the file."""
-    yield from file
+        text.close()
 
 
 def _usage_error(exc: Exception) -> CliError:
@@ -272,28 +226,44 @@ def _runtime_error(exc: Exception) -> CliError:
 
 def _want_progress(choice: str, err: IO[str]) -> bool:
     """Show a progress bar: always, never, or (auto) when stderr is a terminal and tqdm is here."""
+    have_tqdm = importlib.util.find_spec("tqdm") is not None
+    if choice == "on" and not have_tqdm:
+        raise CliError(
+            "--progress on needs tqdm, which is not installed",
+            EXIT_USAGE,
+            "pip install streamql[progress]   (or leave --progress at auto)",
+        )
     if choice != "auto":
         return choice == "on"
-    return _isatty(err) and importlib.util.find_spec("tqdm") is not None
+    return _isatty(err) and have_tqdm
+
+
+def _scope(lines: Stream[str]) -> dict[str, Any]:
+    """The names an expression sees: the input, Stream, F, the aggregations, re and datetime."""
+    scope: dict[str, Any] = {
+        "__builtins__": builtins,
+        "lines": lines,
+        "Stream": Stream,
+        "F": F,
+        "re": re,
+        "datetime": dt.datetime,
+        "timedelta": dt.timedelta,
+        "timezone": dt.timezone,
+    }
+    for name in aggregates.__all__:
+        scope.setdefault(name, getattr(aggregates, name))
+    return scope
 
 
 def _run_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    code, _ = _compile_query(args.expr)
-    with _input(args.files) as lines, _report_warnings(err):
-        if _want_progress(args.progress, err):
+    code, source = _compile_query(args.expr)
+    progress = _want_progress(args.progress, err)
+    hint = rejects_hint(source, args.files)
+    with _input(args.files, err) as lines, _report_warnings(err, hint):
+        if progress:
             lines = lines.progress(file=cast(TextIO, err))
-        scope: dict[str, Any] = {
-            "__builtins__": builtins,
-            "lines": lines,
-            "Stream": Stream,
-            "F": F,
-            "re": re,
-            "datetime": dt.datetime,
-            "timedelta": dt.timedelta,
-            "timezone": dt.timezone,
-        }
         try:
-            result = eval(code, scope)
+            result = eval(code, _scope(lines))
         except BrokenPipeError:
             raise
         except Exception as exc:
@@ -301,7 +271,7 @@ def _run_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 raise _runtime_error(exc) from exc
             raise _usage_error(exc) from exc
         try:
-            print_result(result, out, aligned=_isatty(out))
+            print_result(result, out, aligned=_isatty(out), output=args.output)
         except BrokenPipeError:
             raise
         except Exception as exc:
@@ -370,6 +340,14 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("expr", metavar="EXPR", help="the query: '.grep(\"x\").count()'")
     query.add_argument("files", metavar="FILE", nargs="*", help="files, directories, globs, '-'")
     query.add_argument(
+        "--output",
+        "-o",
+        choices=OUTPUTS,
+        default="auto",
+        help="how to print the result: auto (lines, JSON lines, key<TAB>value), jsonl, "
+        "json (one document), csv, tsv, table (default: %(default)s)",
+    )
+    query.add_argument(
         "--progress",
         choices=("auto", "on", "off"),
         default="auto",
@@ -404,8 +382,10 @@ def _silence_stdout() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``streamql`` command with ``argv`` (default: ``sys.argv[1:]``); return its status.
 
-    >>> main(["query", "--help"])  # doctest: +ELLIPSIS
-    usage: streamql query [-h] [--progress {auto,on,off}] EXPR [FILE ...]
+    >>> main(["query", "--help"])  # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
+    usage: streamql query [-h] [--output {auto,jsonl,json,csv,tsv,table}]
+                          [--progress {auto,on,off}]
+                          EXPR [FILE ...]
     ...
     0
     """

@@ -292,7 +292,14 @@ def run_demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             f"  {tree.lines:,} lines, {tree.malformed_lines} malformed "
             f"({_counts(tree.malformed_kinds)})"
         )
-        demo.say("Paths in the queries below are relative to it: cd there to try them.")
+        if remove:
+            demo.say(
+                "Paths in the queries below are relative to it. The tree is removed at the "
+                "end; to try the queries yourself, run streamql demo --keep (or --dir DIR) "
+                "and cd there."
+            )
+        else:
+            demo.say("Paths in the queries below are relative to it: cd there to try them.")
         demo.say()
         with warnings.catch_warnings():
             # Each answer reports its own rejects (Stream.last_run).

@@ -94,6 +94,30 @@ class DisplayMethods(StreamBase[T]):
         interop.optional("pandas")  # fail before reading anything
         return self._run(interop.to_pandas)
 
+    def to_arrow(self) -> Any:
+        """Run the query and return a pyarrow Table, one row per item (see ``to_dicts``).
+
+        Terminal; holds every item. Needs pyarrow: ``pip install streamql[arrow]``.
+
+        >>> from streamql import Stream
+        >>> Stream([{"host": "a", "bytes": 5}]).to_arrow().column_names
+        ['host', 'bytes']
+        """
+        interop.optional("pyarrow")  # fail before reading anything
+        return self._run(interop.to_arrow)
+
+    def to_polars(self) -> Any:
+        """Run the query and return a polars DataFrame, one row per item (see ``to_dicts``).
+
+        Terminal; holds every item. Needs polars: ``pip install streamql[polars]``.
+
+        >>> from streamql import Stream
+        >>> Stream([{"host": "a", "bytes": 5}]).to_polars().columns
+        ['host', 'bytes']
+        """
+        interop.optional("polars")  # fail before reading anything
+        return self._run(interop.to_polars)
+
     @classmethod
     def from_pandas(cls, df: Any, *, index: bool = False) -> Stream[dict[str, Any]]:
         """Start from the rows of a pandas DataFrame, as dicts of plain values.

@@ -20,12 +20,21 @@ __all__ = [
     "to_dicts",
     "to_records",
     "to_pandas",
+    "to_arrow",
+    "to_polars",
     "dataframe_rows",
     "plot",
     "optional",
 ]
 
-_EXTRAS = {"pandas": "pandas", "matplotlib.pyplot": "plot", "tqdm.auto": "progress"}
+_EXTRAS = {
+    "pandas": "pandas",
+    "matplotlib.pyplot": "plot",
+    "tqdm.auto": "progress",
+    "pyarrow": "arrow",
+    "pyarrow.parquet": "arrow",
+    "polars": "polars",
+}
 
 
 def optional(module: str) -> Any:
@@ -99,6 +108,32 @@ def to_pandas(items: Iterable[Any]) -> Any:
     """
     pd = optional("pandas")
     return pd.DataFrame.from_records(to_dicts(items))
+
+
+def to_arrow(items: Iterable[Any]) -> Any:
+    """Collect items into a pyarrow Table, one row per item, record fields as columns.
+
+    Terminal; holds every item. Needs pyarrow (``pip install streamql[arrow]``).
+
+    >>> table = to_arrow([{"host": "a", "bytes": 5}, {"host": "b", "bytes": 7}])
+    >>> table.column_names, table.num_rows
+    (['host', 'bytes'], 2)
+    """
+    pa = optional("pyarrow")
+    return pa.Table.from_pylist(to_dicts(items))
+
+
+def to_polars(items: Iterable[Any]) -> Any:
+    """Collect items into a polars DataFrame, one row per item, record fields as columns.
+
+    Terminal; holds every item. Needs polars (``pip install streamql[polars]``).
+
+    >>> df = to_polars([{"host": "a", "bytes": 5}, {"host": "b", "bytes": 7}])
+    >>> df.columns, df["bytes"].sum()
+    (['host', 'bytes'], 12)
+    """
+    pl = optional("polars")
+    return pl.from_dicts(to_dicts(items), infer_schema_length=None)
 
 
 def describe_frame(df: Any) -> str:

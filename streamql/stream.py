@@ -24,8 +24,8 @@ from . import (
     flow,
     markup,
     records,
-    terminals,
     text,
+    writers,
 )
 from .aggregates import EMPTY
 from .apache_schema import schema_for
@@ -34,6 +34,7 @@ from .context import Errors
 from .display_methods import DisplayMethods
 from .errors import StreamError
 from .expr import Expr, field_equals
+from .files import MAX_LINE
 from .live_methods import LiveMethods
 from .plan import Step, render_value
 from .records import Origin
@@ -89,7 +90,13 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         if root == ".":
             shown = ", ".join([repr(pattern)] + [f"{k}=True" for k in kwargs])
         step = Step(
-            "files", files.files, (pattern, root), tuple(kwargs.items()), source=True, shown=shown
+            "files",
+            files.files,
+            (pattern, root),
+            tuple(kwargs.items()),
+            source=True,
+            shown=shown,
+            uses_ctx=True,  # symlinks that leave root are counted rejects of the run
         )
         return cls._of((step,))
 
@@ -99,10 +106,12 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         *paths: str | os.PathLike[str],
         encoding: str = "utf-8",
         decode_errors: str = "backslashreplace",
+        max_line: int | None = MAX_LINE,
     ) -> Stream[str]:
         """Start from the lines of files: names, directories or globs (files+open+cat).
 
         Every run lists and opens the files afresh; one file is open at a time.
+        A line over ``max_line`` characters is a counted reject (None: no cap).
 
         >>> Stream.lines("www/*/access-log*")
         Stream.lines('www/*/access-log*')
@@ -111,11 +120,13 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
             raise TypeError("lines: name at least one file, directory or glob")
         for p in paths:
             check_path("lines", p)
-        kwargs = {}
+        kwargs: dict[str, Any] = {}
         if encoding != "utf-8":
             kwargs["encoding"] = encoding
         if decode_errors != "backslashreplace":
             kwargs["decode_errors"] = decode_errors
+        if files.check_max_line("lines", max_line) != files.MAX_LINE:
+            kwargs["max_line"] = max_line
         step = Step(
             "lines",
             files.lines,
@@ -193,13 +204,16 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
             reads_files=True,
         )
 
-    def cat(self) -> Stream[Any]:
+    def cat(self, *, max_line: int | None = MAX_LINE) -> Stream[Any]:
         """Chain the lines of each file (or items of each iterable) into one stream.
+
+        A line of a file over ``max_line`` characters is a counted reject (None: no cap).
 
         >>> Stream([["a", "b"], ["c"]]).cat().list()
         ['a', 'b', 'c']
         """
-        return self._then("cat", files.cat, uses_ctx=True, rowwise=False)
+        kwargs = {} if max_line == files.MAX_LINE else {"max_line": max_line}
+        return self._then("cat", files.cat, (), kwargs, uses_ctx=True, rowwise=False)
 
     def grep(
         self, pattern: str | Any, *, invert: bool = False, ignore_case: bool = False
@@ -667,15 +681,24 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         aggregates.check(target)
         return self._answer(target, engine)
 
-    def write(self, path_or_file: str | os.PathLike[str] | IO[str]) -> int:
+    def write(
+        self, path_or_file: str | os.PathLike[str] | IO[str], *, format: str | None = None
+    ) -> int:
         """Run the query, writing each item to a file (atomically to a path); return the count.
+
+        The format is ``format`` or the path's extension: .jsonl, .json, .csv,
+        .tsv, .txt/.log (plain lines), .parquet/.arrow (``streamql[arrow]``);
+        see :func:`streamql.writers.write`.
 
         >>> import io
         >>> out = io.StringIO()
         >>> Stream(["a\\n", "b\\n"]).write(out), out.getvalue()
         (2, 'a\\nb\\n')
         """
-        return self._run(lambda it: terminals.write(path_or_file, it))
+        writers.check_format(format)
+        if isinstance(path_or_file, (str, os.PathLike)) and format is None:
+            writers.format_for(path_or_file)  # an unknown extension fails before the run
+        return self._run(lambda it: writers.write(path_or_file, it, format=format))
 
 
 def operation(func: Callable[..., Iterable[Any]] | None = None, *, name: str | None = None) -> Any:

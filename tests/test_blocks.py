@@ -487,13 +487,16 @@ def test_a_huge_line_and_binary_garbage_are_rejects_at_their_lines(tmp_path: Pat
     path = tmp_path / "log"
     with open(path, "wb") as f:
         f.write(good.encode() * 1000)
-        f.write(b"x" * (3 << 20) + b"\n")  # a 3 MB line: longer than a block
+        f.write(b"x" * (3 << 20) + b"\n")  # a 3 MB line: longer than a block and the cap
         f.write(good.encode() * 10 + b"\x00\xff\xfe\x80 binary\n" + good.encode())
     log = Stream.lines(path).parse_apache()
     with pytest.warns(RejectedLinesWarning):
         assert log.sum("bytes") == 3 * 1011
-    assert log.last_run.rejected == {"parse_apache": 2}
-    assert [r["lineno"] for r in log.rejects.list()] == [1001, 1012]
+    assert log.last_run.rejected == {"cat": 1, "parse_apache": 1}
+    assert [(r["stage"], r["lineno"]) for r in log.rejects.list()] == [
+        ("cat", 1001),
+        ("parse_apache", 1012),
+    ]
     assert "aggregate=Sum('bytes')" in log.last_run.plan[1]
 
 

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
@@ -318,7 +319,7 @@ def test_help_and_usage(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "--help")
     assert status == 0 and "streamql demo" in out and "Exit status" in out
     status, out, _ = run(capsys, "query", "--help")
-    assert status == 0 and "In scope: lines, Stream, F, re" in out
+    assert status == 0 and "In scope: lines, Stream, F, the aggregations (Sum, Count" in out
     status, _, err = run(capsys)
     assert status == 2 and "usage: streamql" in err
     status, out, _ = run(capsys, "--version")
@@ -359,3 +360,220 @@ def test_query_progress_bar_on_stderr(log: Path, capsys: pytest.CaptureFixture[s
     assert "100%" in err and "B/s" in err
     status, out, err = run(capsys, "query", ".count()", str(log))  # auto: not a terminal
     assert status == 0 and "100%" not in err
+
+
+# ------------------------------------------------- standard input, for real
+
+
+def query_process(*argv: str, stdin: Any) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "streamql", "query", *argv],
+        env=python_env(),
+        stdin=stdin,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("query", [".first()", ".take(2)", '.grep("404").first()'])
+def test_early_stop_on_stdin_exits_0(query: str, tmp_path: Path) -> None:
+    big = tmp_path / "access-log"
+    big.write_text("".join(LINES * 5000))  # far more than one read of stdin
+    with open(big, "rb") as stdin:
+        result = query_process(query, stdin=stdin)
+    assert (result.returncode, result.stderr) == (0, b"")
+    expected = {
+        ".first()": LINES[0],
+        ".take(2)": LINES[0] + LINES[1],
+        '.grep("404").first()': LINES[1],
+    }
+    assert result.stdout.decode() == expected[query]
+
+
+@pytest.mark.parametrize("kind", ["gzip", "bz2", "xz", "zstd"])
+def test_stdin_is_decompressed_by_content(kind: str, tmp_path: Path) -> None:
+    import bz2
+    import lzma
+
+    data = "".join(LINES * 100).encode()
+    if kind == "zstd":
+        zstandard = pytest.importorskip("zstandard")
+        packed = zstandard.ZstdCompressor().compress(data)
+    else:
+        packed = {"gzip": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}[kind](data)
+    path = tmp_path / "log.packed"
+    path.write_bytes(packed)
+    with open(path, "rb") as stdin:
+        result = query_process(".count()", stdin=stdin)
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"600\n", b"")
+
+
+def test_stdin_rejects_name_stdin_and_the_command_to_see_them(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw = io.BytesIO(gzip.compress("".join(LINES).encode()))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(raw))
+    status, out, err = run(capsys, "query", ".parse_apache().count()")
+    assert (status, out) == (0, "4\n")
+    assert "first at <stdin>:3" in err
+    assert err.rstrip().endswith("see them all: ... | streamql query '.parse_apache().rejects'")
+    assert not raw.closed
+
+
+def test_rejects_hint_is_a_command_line(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "query", ".parse_apache().where(status=404).count()", str(log))
+    assert status == 0 and err.count("\n") == 1
+    assert err.rstrip().endswith(
+        f"see them all: streamql query '.parse_apache().where(status=404).rejects' {log}"
+    )
+    assert "query .rejects" not in err  # not the Python phrasing
+    status, out, err = run(capsys, "query", ".parse_apache().where(status=404).rejects", str(log))
+    assert (status, err) == (0, "") and out.count("\n") == 2
+
+
+def test_a_terminal_on_stdin_gets_a_hint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal("a\nb\n"))
+    status, out, err = run(capsys, "query", ".count()")
+    assert (status, out) == (0, "2\n")
+    assert "reading lines from the terminal; end with Ctrl-D" in err
+
+
+# ------------------------------------------------------- what is in scope
+
+
+def test_aggregations_are_in_scope(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    query = 'lines.parse_apache().aggregate(total=Sum("bytes"), n=Count(), top=Top(1, by="bytes"))'
+    status, out, _ = run(capsys, "query", query, str(log))
+    assert status == 0
+    assert out.splitlines()[:2] == ["total\t7853", "n\t4"]
+    for name in ("Sum", "Count", "CountBy", "Top", "Min", "Max", "Mean", "Distinct"):
+        status, out, err = run(capsys, "query", f"{name}.__name__", str(log))
+        assert (status, out) == (0, f"{name}\n"), err
+
+
+def test_show_prints_no_none_and_windows_keep_their_keys(
+    log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = run(capsys, "query", ".parse_apache().show(2)", str(log))
+    assert status == 0 and "None" not in out and out.splitlines()[0].startswith("host")
+    query = ".parse_apache().window(60, agg=len)"
+    status, out, _ = run(capsys, "query", query, str(log))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert status == 0 and rows[0] == {
+        "start": "2008-02-24T00:08:00-06:00",
+        "end": "2008-02-24T00:09:00-06:00",
+        "value": 1,
+    }
+
+
+def test_progress_on_without_tqdm_is_a_usage_error_naming_the_extra(
+    log: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "tqdm" else real(name, *a)
+    )
+    status, out, err = run(capsys, "query", "--progress", "on", ".count()", str(log))
+    assert (status, out) == (2, "")
+    assert "--progress on needs tqdm" in err and "pip install streamql[progress]" in err
+    assert "bad expression" not in err
+    assert run(capsys, "query", ".count()", str(log))[:2] == (0, "6\n")  # auto: fine without
+
+
+def test_readme_grep_example_prints_on_the_tutorial_log(shared_data: Path) -> None:
+    log = shared_data / "dabeaz" / "access-log"
+    grep = subprocess.run(["grep", "ply", str(log)], capture_output=True, check=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "streamql", "query", ".parse_apache().where(F.bytes > 100_000)"],
+        env=python_env(),
+        input=grep.stdout,
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and result.stderr == b""
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows and all(r["bytes"] > 100_000 and "ply" in r["request"] for r in rows)
+    readme = (ROOT / "README.md").read_text()
+    assert "where(F.bytes > 100_000)'" in readme and "F.bytes > 1_000_000)'" not in readme
+
+
+# ---------------------------------------------------------------- --output
+
+
+def test_output_formats(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    records = '.parse_apache().select("host", "bytes").take(2)'
+    out = {
+        fmt: run(capsys, "query", "-o", fmt, records, str(log))[1]
+        for fmt in ("jsonl", "json", "csv", "tsv", "table")
+    }
+    assert (
+        out["jsonl"]
+        == '{"host": "81.107.39.38", "bytes": 7587}\n{"host": "81.107.39.38", "bytes": 133}\n'
+    )
+    assert json.loads(out["json"]) == [json.loads(line) for line in out["jsonl"].splitlines()]
+    assert out["csv"] == "host,bytes\n81.107.39.38,7587\n81.107.39.38,133\n"
+    assert out["tsv"] == "host\tbytes\n81.107.39.38\t7587\n81.107.39.38\t133\n"
+    assert out["table"].splitlines() == [
+        "host          bytes",
+        "------------  -----",
+        "81.107.39.38   7587",
+        "81.107.39.38    133",
+    ]
+    counts = '.parse_apache().count_by("status")'
+    assert (
+        run(capsys, "query", "-o", "csv", counts, str(log))[1] == "key,value\n404,2\n200,1\n304,1\n"
+    )
+    assert json.loads(run(capsys, "query", "-o", "json", counts, str(log))[1]) == {
+        "404": 2,
+        "200": 1,
+        "304": 1,
+    }
+    assert run(capsys, "query", "-o", "json", ".parse_apache().count()", str(log))[1] == "4\n"
+    status, _, err = run(capsys, "query", "-o", "xml", ".count()", str(log))
+    assert status == 2 and "invalid choice: 'xml'" in err
+
+
+def test_demo_says_keep_up_front(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "demo", "--lines", "20")
+    assert status == 0
+    before_queries = out.split(">>>", 1)[0]
+    assert "streamql demo --keep" in before_queries and "cd there" in before_queries
+
+
+def test_no_stdin_at_all_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", None)
+    status, out, err = run(capsys, "query", ".count()")
+    assert (status, out) == (2, "") and "no standard input to read: name a FILE" in err
+
+
+def test_lines_on_a_live_pipe_come_out_as_they_come_in() -> None:
+    # Like `tail -f log | streamql query '.grep("404")'`: no waiting for a batch.
+    with subprocess.Popen(
+        [sys.executable, "-u", "-m", "streamql", "query", '.grep(" 404 ")'],
+        env=python_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        try:
+            for line in LINES[:2]:
+                proc.stdin.write(line.encode())
+            proc.stdin.flush()  # and keep the pipe open: more may come
+            ready, _, _ = select.select([proc.stdout], [], [], 30)  # bounds a hang only
+            assert ready, "the matching line did not come out while the pipe stayed open"
+            assert proc.stdout.readline() == LINES[1].encode()
+        finally:
+            proc.stdin.close()
+        assert proc.wait(timeout=30) == 0
+        assert proc.stdout.read() == b"" and proc.stderr.read() == b""

@@ -42,6 +42,20 @@ def test_to_pandas_and_back_is_re_runnable() -> None:
         Stream.from_pandas(ROWS)
 
 
+def test_to_arrow_and_to_polars_beside_to_pandas() -> None:
+    pytest.importorskip("pyarrow")
+    records = [{"host": "a", "bytes": 5, "when": datetime(2008, 2, 24, tzinfo=timezone.utc)}]
+    records.append({"host": "b", "bytes": None, "when": datetime(2008, 2, 25, tzinfo=timezone.utc)})
+    table = Stream(records).to_arrow()
+    assert table.column_names == ["host", "bytes", "when"]
+    assert table.to_pylist() == records
+    windows = Stream([Window(0, 10, 3)]).to_arrow()
+    assert windows.to_pylist() == [{"start": 0, "end": 10, "value": 3}]
+    pytest.importorskip("polars")
+    df = Stream(records).to_polars()
+    assert df.columns == ["host", "bytes", "when"] and df["bytes"].to_list() == [5, None]
+
+
 def test_from_pandas_reads_in_chunks() -> None:
     pd = pytest.importorskip("pandas")
     from streamql import interop
@@ -57,6 +71,16 @@ def test_missing_extras_name_the_pip_command(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"pip install streamql\[plot\]"):
         Stream(ROWS).plot(by="status")
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(
+        ImportError, match=r"pyarrow is not installed: pip install streamql\[arrow\]"
+    ):
+        Stream(ROWS).to_arrow()
+    monkeypatch.setitem(sys.modules, "polars", None)
+    with pytest.raises(
+        ImportError, match=r"polars is not installed: pip install streamql\[polars\]"
+    ):
+        Stream(ROWS).to_polars()
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     s = Stream(ROWS).progress()  # building is fine; the run says what is missing
     with pytest.raises(ImportError, match=r"pip install streamql\[progress\]"):
