@@ -14,12 +14,12 @@ skip the item, or hand back a reject record to keep in the stream.
 from __future__ import annotations
 
 import operator
-import warnings
 from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any, Literal, Protocol, TypedDict, cast
 
-from .errors import ParseError, RejectedLinesWarning
+from .errors import ParseError
+from .report import report_rejects
 
 __all__ = ["Reject", "RunContext", "Errors", "check_errors", "file_position"]
 
@@ -197,13 +197,11 @@ class RunContext:
         )
 
     def warn(self, stacklevel: int = 3, hint: str = "pass errors='keep' to see them") -> None:
-        """Issue one RejectedLinesWarning summing up the rejects, if any.
+        """Report the rejects, if any, in one RejectedLinesWarning at the user's line.
 
-        Not when the rejects themselves are being collected (``.rejects``).
+        Every run that rejected items says so (see :mod:`streamql.report`);
+        not when the rejects themselves are being collected (``.rejects``).
+        ``stacklevel`` is no longer used: the warning finds the user's frame.
         """
         if self.skipped and self.sink is None:
-            warnings.warn(
-                f"{self.summary()}; {hint}",
-                RejectedLinesWarning,
-                stacklevel=stacklevel,
-            )
+            report_rejects(f"{self.summary()}; {hint}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +16,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
+
 # Noise whose fix is under way elsewhere: a cell showing only these makes the
 # test xfail, naming them; anything else on stderr fails it.
-PENDING = {
-    "progress bars on stderr (to become a run observer, a widget in Jupyter)": re.compile(
-        r"\d+%\||[kMG]?B/s\]|it/s\]|IProgress not found"
-    ),
-    "rejects reported as RejectedLinesWarning on stderr (the rejects report)": re.compile(
-        r"RejectedLinesWarning"
-    ),
-}
-
-
 def sources(path: Path) -> list[str]:
     doc = json.loads(path.read_text(encoding="utf-8"))
     return ["".join(cell["source"]) for cell in doc["cells"] if cell["cell_type"] == "code"]
@@ -103,15 +93,4 @@ def test_notebook_runs_clean(path: Path, tmp_path: Path, monkeypatch: pytest.Mon
         pytest.importorskip("pandas", reason="the notebook uses pandas")
         pytest.importorskip("matplotlib", reason="the notebook plots with matplotlib")
     found = noise(execute(path, tmp_path, monkeypatch))
-    unknown = [
-        f"cell {n}: {text.strip()[:300]}"
-        for n, text in found
-        if not any(pattern.search(text) for pattern in PENDING.values())
-    ]
-    assert unknown == [], "\n".join(unknown)
-    pending = sorted(
-        {why for _, text in found for why, pattern in PENDING.items() if pattern.search(text)}
-    )
-    if pending:
-        cells = sorted({n for n, _ in found})
-        pytest.xfail(f"{path.name}, cells {cells}: " + "; ".join(pending))
+    assert found == [], "\n".join(f"cell {n}: {text.strip()[:300]}" for n, text in found)
