@@ -39,6 +39,7 @@ def partial(agg: Aggregate, items: Any) -> Any:
     """The unfinished state of ``agg`` over ``items``: one part of a stream."""
     return agg.add_all(agg.start(), items)
 
+
 values = st.lists(st.integers(-100, 100), max_size=60)
 
 
