@@ -23,6 +23,9 @@ import pytest
 
 from streamql import RejectedLinesWarning, Stream
 from streamql.follow import follow
+from streamql.watch import inotify_available
+
+needs_inotify = pytest.mark.skipif(not inotify_available(), reason="no inotify here")
 
 pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
@@ -322,12 +325,14 @@ def test_until_timeout_ends_an_idle_follow(tmp_path: Path) -> None:
     assert time.monotonic() - start < 2.0
 
 
-def test_break_closes_the_file(tmp_path: Path, watchdog: Watchdog) -> None:
+@pytest.mark.parametrize("inotify", [False, pytest.param(True, marks=needs_inotify)])
+def test_break_closes_the_file(tmp_path: Path, watchdog: Watchdog, inotify: bool) -> None:
     log = tmp_path / "log"
     log.write_text("a\nb\n")
     before = open_fds()
-    for _line in Stream.follow(log, from_start=True, poll=POLL, shutdown=watchdog.event):
-        assert open_fds() == before + 1
+    query = Stream.follow(log, from_start=True, poll=POLL, inotify=inotify, shutdown=watchdog.event)
+    for _line in query:
+        assert open_fds() == before + 1 + inotify  # the file, and the inotify instance
         break
     assert open_fds() == before
 

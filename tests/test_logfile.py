@@ -71,7 +71,7 @@ def test_checkpoint_resumes_at_least_once_and_survives_rotation(tmp_path: Path) 
     first = Stream.logfile(log, follow=False, checkpoint=cp).take(5).list()
     assert first == EXPECTED[:5]
     saved = read_checkpoint(cp)
-    assert saved is not None and {"dev", "ino", "offset"} <= saved.keys()
+    assert saved is not None and saved[0].fp is not None and saved[0].offset > 0
     rest = Stream.logfile(log, follow=False, checkpoint=cp).list()
     # At least once: the batch being read when the run stopped (the .gz file's
     # three lines) was not acknowledged, so it comes again; nothing is lost.
