@@ -182,12 +182,11 @@ def follow_batches(
             progressed = False
             last_round = now = time.monotonic()
             for name in followed:
-                yield from name.step(now)
+                for batch in name.step(now):
+                    _measure(stats, followed)
+                    yield batch
                 progressed = progressed or name.progressed
-            stats.files_behind = sum(n.files_behind for n in followed)
-            stats.bytes_behind = sum(
-                n.bytes_behind + sum(t.behind() for t in n.tails()) for n in followed
-            )
+            _measure(stats, followed)
             if progressed:
                 continue
             if until_end:
@@ -205,6 +204,11 @@ def follow_batches(
             name.close()
         if ctx is None:
             own.warn(hint="pass ctx=RunContext(keep_rejects=True) to see them")
+
+
+def _measure(stats: FollowStats, followed: list[_Name]) -> None:
+    stats.files_behind = sum(n.files_behind for n in followed)
+    stats.bytes_behind = sum(n.bytes_behind + sum(t.behind() for t in n.tails()) for n in followed)
 
 
 def follow(

@@ -137,6 +137,7 @@ class _Name:
                 return
             self._retire(self.older, now, self.opts.grace - (time.time() - self.older.mtime()))
             self.older, self.progressed = None, True
+            return  # its unterminated end, if given up, comes before anything newer
         if self.catching_up:
             self.progressed = True
             if self._next_unseen():
