@@ -65,8 +65,12 @@ def open_regular(path: str) -> int:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else (
-                "a device or socket"
+            kind = (
+                "a directory"
+                if stat.S_ISDIR(mode)
+                else "a FIFO"
+                if stat.S_ISFIFO(mode)
+                else ("a device or socket")
             )
             raise OSError(f"{path!r} is not a regular file ({kind})")
         if hasattr(os, "set_blocking"):
@@ -260,8 +264,11 @@ class Seen:
         for ident, head in self.entries:
             if sib.kind is None and ident == sib.ident:
                 # Same inode: the same file unless its start changed (inode reused).
-                if not head or not sib.head or sib.head.startswith(head) or head.startswith(
-                    sib.head
+                if (
+                    not head
+                    or not sib.head
+                    or sib.head.startswith(head)
+                    or head.startswith(sib.head)
                 ):
                     return True
             elif same_content(head, sib.head):
@@ -274,8 +281,5 @@ class Seen:
         self.entries = [
             (ident, head)
             for ident, head in self.entries
-            if ident in kept
-            or any(
-                ident == s.ident or same_content(head, s.head) for s in sibs
-            )
+            if ident in kept or any(ident == s.ident or same_content(head, s.head) for s in sibs)
         ]

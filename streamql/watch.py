@@ -56,9 +56,7 @@ class Waiter:
             return
         notify = _inotify.INotify(nonblocking=True)
         f = _inotify.flags
-        mask = (
-            f.MODIFY | f.CREATE | f.DELETE | f.MOVED_FROM | f.MOVED_TO | f.ATTRIB | f.CLOSE_WRITE
-        )
+        mask = f.MODIFY | f.CREATE | f.DELETE | f.MOVED_FROM | f.MOVED_TO | f.ATTRIB | f.CLOSE_WRITE
         try:
             for folder in dict.fromkeys(os.path.dirname(os.path.abspath(p)) for p in paths):
                 notify.add_watch(folder, mask)
