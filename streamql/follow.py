@@ -50,7 +50,7 @@ from typing import Any
 
 from .context import LineCursor, RunContext
 from .logname import FollowStats, Options, Start, _Name
-from .rotation import Seen, siblings
+from .rotation import siblings
 from .shutdown import check_event, stop_requested
 from .tail import CHUNK, DEFAULT_MAX_LINE, Batch, line_start_before_end, split_lines
 from .watch import RESCAN, Waiter
@@ -166,11 +166,16 @@ def follow_batches(
     try:
         for path in _expand(names):
             begin = (start or {}).get(path)
-            if begin is None:
-                begin = Start(seen=Seen())
-                for sib in siblings(path):
-                    begin.seen.add(sib.ident, sib.head)
-            followed.append(_Name(path, opts, begin, at_end=not from_start))
+            if begin is not None:
+                followed.append(_Name(path, opts, begin, at_end=False))
+                continue
+            # Open first (at its end, as tail does: no time for lines to slip
+            # by), then count the rotated files there now as read.
+            name = _Name(path, opts, Start(), at_end=not from_start)
+            followed.append(name)
+            name.open_live()
+            for sib in siblings(path):
+                name.seen.add(sib.ident, sib.head)
         if not wait:
             for name in followed:
                 if name.current is None and not os.path.exists(name.path):

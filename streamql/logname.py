@@ -116,6 +116,13 @@ class _Name:
         self.seen.update(tail.ident, tail.head)
         return tail
 
+    def open_live(self) -> None:
+        """Open the file now at the name, if any; then look for files rotated before it."""
+        self.current = self._open(self.path, at_end=self.at_end)
+        self.at_end = False  # only the file there at the start is read from its end
+        if self.current is not None:
+            self.catching_up = self.progressed = True
+
     def tails(self) -> list[Tail]:
         return [t for t in (*self.retired, self.older, self.current) if t is not None]
 
@@ -144,10 +151,7 @@ class _Name:
                 return
             self.catching_up = False
         if self.current is None:
-            self.current = self._open(self.path, at_end=self.at_end)
-            self.at_end = False  # only the file there at the start is read from its end
-            if self.current is not None:
-                self.catching_up = self.progressed = True  # files rotated before this open
+            self.open_live()
             return
         cur = self.current
         if cur.truncated():
