@@ -186,7 +186,7 @@ def lag(folder: str, rate: int, seconds: float, rotate_every: float) -> str:
     return (
         f"lag: writer {rate:,} lines/s rotating every {rotate_every} s (delaycompress), "
         f"consumer 25% slower: {total - len(seen):,} of {total:,} lines lost, "
-        f"{got - len(seen):,} duplicated; {stats.rotations} rotations, "
+        f"{got - len(seen):,} duplicated; {stats.files_opened} files read, "
         f"up to {behind_files} files / {behind_bytes / 1e6:.1f} MB behind"
     )
 

@@ -53,7 +53,7 @@ from .logname import FollowStats, Options, Start, _Name
 from .rotation import siblings
 from .shutdown import check_event, stop_requested
 from .tail import CHUNK, DEFAULT_MAX_LINE, Batch, line_start_before_end, split_lines
-from .watch import RESCAN, Waiter
+from .watch import RESCAN, Waiter, inotify_available
 
 __all__ = [
     "follow",
@@ -131,6 +131,17 @@ def check_options(
         )
     if stats is not None and not isinstance(stats, FollowStats):
         raise TypeError(f"{stage}: stats must be a FollowStats, got {stats!r}")
+
+
+def check_inotify(stage: str, inotify: object) -> None:
+    """Refuse an ``inotify`` argument other than None/True/False, or True where it is missing."""
+    if inotify not in (None, True, False):
+        raise TypeError(f"{stage}: inotify must be True, False or None, got {inotify!r}")
+    if inotify and not inotify_available():
+        raise ValueError(
+            f"{stage}: inotify=True but inotify is not available here\n\n"
+            "Install the optional package: pip install 'streamql[inotify]'"
+        )
 
 
 def follow_batches(
@@ -265,8 +276,7 @@ def follow(
     names = _names("follow", paths)
     check_options("follow", poll, grace, encoding, max_line, stats)
     check_event("follow", shutdown)
-    if inotify not in (None, True, False):
-        raise TypeError(f"follow: inotify must be True, False or None, got {inotify!r}")
+    check_inotify("follow", inotify)
     batches = follow_batches(
         names,
         from_start=from_start,

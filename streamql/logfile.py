@@ -39,7 +39,14 @@ from .checkpoint import (
     write_checkpoint,
 )
 from .context import LineCursor, RunContext
-from .follow import DEFAULT_GRACE, DEFAULT_POLL, FollowStats, check_options, follow_batches
+from .follow import (
+    DEFAULT_GRACE,
+    DEFAULT_POLL,
+    FollowStats,
+    check_inotify,
+    check_options,
+    follow_batches,
+)
 from .logname import Start
 from .rotation import Seen, rotated_siblings, siblings
 from .shutdown import check_event, stop_requested
@@ -126,6 +133,7 @@ def logfile(
         raise TypeError(f"logfile: checkpoint must be a path, got {checkpoint!r}")
     check_options("logfile", poll, grace, encoding, max_line, stats)
     check_event("logfile", shutdown)
+    check_inotify("logfile", inotify)
     if not isinstance(checkpoint_lines, int) or checkpoint_lines < 1:
         raise ValueError(f"logfile: checkpoint_lines must be an int >= 1, got {checkpoint_lines!r}")
     if not isinstance(checkpoint_every, (int, float)) or checkpoint_every < 0:

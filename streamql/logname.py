@@ -200,13 +200,14 @@ class _Name:
         sibs = siblings(self.path)
         self.seen.prune(sibs, [t.ident for t in self.tails()])
         plain = [s.head for s in sibs if s.kind is None and s.head]
-        # Not read yet; a compressed file still being written, or whose original
-        # is still there, is left for the next look.
+        # Not read yet; an empty file, a compressed file still being written, or
+        # one whose original is still there, is left for the next look.
         fresh = [
             s
             for s in sibs
-            if not self.seen.knows(s)
-            and not (s.kind and (not s.whole or any(_prefixes(s.head, h) for h in plain)))
+            if s.whole
+            and not self.seen.knows(s)
+            and not (s.kind and any(_prefixes(s.head, h) for h in plain))
         ]
         for i, sib in enumerate(fresh):
             tail = self._open(sib.path)

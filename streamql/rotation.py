@@ -46,6 +46,7 @@ MIN_CONTENT_MATCH = 256
 _ROTATED = re.compile(r"[._-]\d[\d._-]*(\.(gz|bz2|xz))?")
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"))
 _DAMAGE = (EOFError, zlib.error, lzma.LZMAError, OSError)
+_COMPRESSED = (".gz", ".bz2", ".xz")
 
 
 def open_regular(path: str) -> int:
@@ -152,7 +153,7 @@ class Sibling(NamedTuple):
     size: int
     head: bytes
     kind: str | None  # compression, or None
-    whole: bool  # False: a compressed file still being written
+    whole: bool  # False: empty, or a compressed file still being written: look again later
 
 
 def rotated_siblings(path: str | os.PathLike[str]) -> list[Path]:
@@ -236,7 +237,12 @@ def siblings(live: str, *, heads: bool = True) -> list[Sibling]:
                     _HEADS.clear()
                 _HEADS[key] = cached
             head = cached
-        out.append(Sibling(full, ident, mtime, st.st_size, *head))
+        data, kind, whole = head
+        if heads and (not data or (kind is None and full.endswith(_COMPRESSED))):
+            # Empty, or named compressed but not recognisably so yet: being
+            # written (a compressor starts with an empty file). Not final.
+            whole = False
+        out.append(Sibling(full, ident, mtime, st.st_size, data, kind, whole))
     return out
 
 

@@ -177,16 +177,26 @@ def _writer(
     return thread
 
 
+@pytest.mark.parametrize("inotify", [False, pytest.param(True, marks=needs_inotify)])
 @pytest.mark.parametrize("mode", ["rename", "copytruncate"])
 def test_every_line_once_in_order_across_rotations(
-    tmp_path: Path, watchdog: Watchdog, mode: str
+    tmp_path: Path, watchdog: Watchdog, mode: str, inotify: bool
 ) -> None:
     log = tmp_path / "access-log"
     log.write_text("")
     generations, per_gen = 25, 400
     received: list[str] = []
     before = open_fds()
-    lines = follow(log, from_start=True, poll=POLL, grace=0.05, shutdown=watchdog.event)
+    stats = FollowStats()
+    lines = follow(
+        log,
+        from_start=True,
+        poll=POLL,
+        grace=0.05,
+        inotify=inotify,
+        stats=stats,
+        shutdown=watchdog.event,
+    )
     writer = _writer(log, generations, per_gen, received, mode)
     try:
         collect(lines, generations * per_gen, received)
@@ -197,6 +207,7 @@ def test_every_line_once_in_order_across_rotations(
     expected = [f"gen {n // per_gen} line {n:07d}\n" for n in range(generations * per_gen)]
     assert received == expected
     assert open_fds() == before
+    assert stats.inotify is inotify
 
 
 def test_truncation_refilled_to_the_same_size_is_noticed(
@@ -529,3 +540,44 @@ def test_lag_is_visible_in_the_stats(tmp_path: Path, watchdog: Watchdog) -> None
         it.close()  # type: ignore[attr-defined]
     assert max(behind) > 100_000 and behind[-1] == 0
     assert stats.rotations == 1 and stats.files_opened == 3
+
+
+def test_inotify_is_optional(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamql.watch
+
+    log = tmp_path / "log"
+    log.write_text("a\n")
+    monkeypatch.setattr(streamql.watch, "_inotify", None)  # as without inotify_simple
+    stats = FollowStats()
+    got = Stream.follow(log, from_start=True, poll=POLL, stats=stats).until(timeout=0.2).list()
+    assert got == ["a\n"] and stats.inotify is False  # polls instead
+    with pytest.raises(ValueError, match="inotify=True but inotify is not available"):
+        Stream.follow(log, inotify=True)  # when the step is added
+
+
+def test_a_compressed_copy_being_written_is_never_read_as_text(
+    tmp_path: Path, watchdog: Watchdog
+) -> None:
+    import gzip
+
+    log = tmp_path / "log"
+    log.write_text(numbered(0, 100))
+    lines = follow(log, from_start=True, poll=POLL, grace=60, shutdown=watchdog.event)
+    got: list[str] = []
+    try:
+        collect(lines, 1, got)
+        os.rename(log, f"{log}.1")
+        log.write_text(numbered(100, 200))
+        os.rename(f"{log}.1", f"{log}.2")
+        os.rename(log, f"{log}.1")
+        log.write_text(numbered(200, 250))
+        Path(f"{log}.2.gz").touch()  # the compressor has just created its output
+        collect(lines, 250, got)
+        with open(f"{log}.2", "rb") as src, gzip.open(f"{log}.2.gz", "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.unlink(f"{log}.2")
+        append(log, numbered(250, 300))
+        collect(lines, 300, got)
+    finally:
+        lines.close()
+    assert got == numbered(0, 300).splitlines(keepends=True)
