@@ -246,29 +246,47 @@ def siblings(live: str, *, heads: bool = True) -> list[Sibling]:
     return out
 
 
+def _key(head: bytes) -> tuple[bool, bytes]:
+    """Heads that can be :func:`same_content` share this key (an index for many files)."""
+    return (True, head[:MIN_CONTENT_MATCH]) if len(head) >= MIN_CONTENT_MATCH else (False, head)
+
+
 class Seen:
     """The files a follow has read (or chose to skip), known by inode and first bytes.
 
-    Bounded: :meth:`prune` keeps only entries still matching a file on disk.
+    Indexed by inode and by first bytes: a look over n rotated files costs
+    O(n). Bounded: :meth:`prune` keeps only entries still matching a file on disk.
     """
 
     def __init__(self) -> None:
+        self.by_ident: dict[tuple[int, int], list[bytes]] = {}
+        self.by_key: dict[tuple[bool, bytes], list[bytes]] = {}
         self.entries: list[tuple[tuple[int, int], bytes]] = []
 
     def add(self, ident: tuple[int, int], head: bytes) -> None:
         self.entries.append((ident, head))
+        self.by_ident.setdefault(ident, []).append(head)
+        if head:
+            self.by_key.setdefault(_key(head), []).append(head)
 
     def update(self, ident: tuple[int, int], head: bytes) -> None:
         """Record that the file with inode ``ident`` now begins with ``head``."""
         for i, (known, old) in enumerate(self.entries):
             if known == ident and head.startswith(old):
-                self.entries[i] = (ident, head)
+                if head != old:
+                    self.entries[i] = (ident, head)
+                    self._index()
                 return
         self.add(ident, head)
 
+    def _index(self) -> None:
+        entries, self.entries, self.by_ident, self.by_key = self.entries, [], {}, {}
+        for ident, head in entries:
+            self.add(ident, head)
+
     def knows(self, sib: Sibling) -> bool:
-        for ident, head in self.entries:
-            if sib.kind is None and ident == sib.ident:
+        if sib.kind is None:
+            for head in self.by_ident.get(sib.ident, ()):
                 # Same inode: the same file unless its start changed (inode reused).
                 if (
                     not head
@@ -277,15 +295,21 @@ class Seen:
                     or head.startswith(sib.head)
                 ):
                     return True
-            elif same_content(head, sib.head):
-                return True
-        return False
+        return any(same_content(head, sib.head) for head in self.by_key.get(_key(sib.head), ()))
 
     def prune(self, present: Iterable[Sibling], keep: Iterable[tuple[int, int]]) -> None:
         sibs = list(present)
-        kept = set(keep)
-        self.entries = [
+        idents = set(keep) | {s.ident for s in sibs}
+        heads: dict[tuple[bool, bytes], list[bytes]] = {}
+        for s in sibs:
+            if s.head:
+                heads.setdefault(_key(s.head), []).append(s.head)
+        entries = self.entries
+        kept = [
             (ident, head)
-            for ident, head in self.entries
-            if ident in kept or any(ident == s.ident or same_content(head, s.head) for s in sibs)
+            for ident, head in entries
+            if ident in idents or any(same_content(head, h) for h in heads.get(_key(head), ()))
         ]
+        if len(kept) != len(entries):
+            self.entries = kept
+            self._index()
