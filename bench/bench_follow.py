@@ -10,8 +10,22 @@ follower reads; reports lines/s delivered and whether every line arrived
 (the follower keeps up if it ends within a poll of the writer). Target:
 >= 200k lines/s.
 
-    python bench/bench_follow.py                 # both, ~10 s
-    python bench/bench_follow.py --rate 10000 --seconds 3
+Reliability rows (issue 14), each a count of lines, not a timing:
+
+- ``lag``: a writer at 20k lines/s rotating every 0.2 s (rename, delaycompress
+  gzip) and a consumer 25% slower; lines lost (must be 0) and duplicated, and
+  how far behind the follow got (its ``FollowStats``).
+- ``copytruncate``: another thread copies and truncates the log every 0.2 s
+  while the writer appends at 20k lines/s; lines lost, with inotify and
+  polling. What is lost is what was written between the copy and the truncation.
+- ``checkpoint``: a ``logfile`` consumer with a checkpoint killed with SIGKILL
+  ``--kills`` times while the writer rotates and compresses; lines lost (must
+  be 0) and lines redelivered per restart.
+- ``idle``: CPU used by a follow of 100 idle files, polling vs inotify.
+
+    python bench/bench_follow.py                 # every row, ~1 min
+    python bench/bench_follow.py --rows latency,throughput --rate 10000 --seconds 3
+    python bench/bench_follow.py --rows lag --seconds 10
 """
 
 from __future__ import annotations

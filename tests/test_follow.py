@@ -1,12 +1,10 @@
 """follow(): tail -F on real files, with writer threads rotating, truncating and deleting.
 
 What a follower can promise (and these tests hold it to): with rotation by
-rename, every line exactly once and in order, as long as each new file is
-seen before it is rotated away in turn; with copytruncate, every line the
-follower had read before the truncation and every line after it — lines
-written between the follower's last read and the truncation live only in the
-copy, so the writer here waits for the follower to catch up before it
-truncates, as its own lock would make it wait for its own copy.
+rename, every line exactly once and in order, even when the follower is
+several rotations behind and the rotated files are compressed meanwhile; with
+copytruncate, every line but those written between the copy and the
+truncation (the lines the truncation cut are read from the copy).
 """
 
 from __future__ import annotations
