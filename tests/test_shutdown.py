@@ -219,3 +219,49 @@ def test_sigterm_ends_a_follow_of_a_fifo(tmp_path: Path) -> None:
     assert child.returncode == 0, err
     assert out == "closed\n"
     assert "fifo.log" in err and "not a regular file" in err  # the reject, warned about
+
+
+LOGFILE_CHILD = textwrap.dedent(
+    """
+    import sys
+    from streamql.logfile import logfile
+    from streamql.shutdown import shutdown_on_signals
+
+    with shutdown_on_signals() as stop:
+        for line in logfile(sys.argv[1], checkpoint=sys.argv[2], shutdown=stop, poll=0.02,
+                            checkpoint_every=3600, checkpoint_lines=10**9):
+            print(line, end="", flush=True)
+    print("closed", flush=True)
+    """
+)
+
+
+def test_sigterm_writes_the_checkpoint_of_a_logfile(tmp_path: Path) -> None:
+    from streamql.logfile import logfile
+
+    log, cp = tmp_path / "access-log", tmp_path / "checkpoint"
+    (tmp_path / "access-log.1").write_text("".join(f"one {i}\n" for i in range(5)))
+    os.utime(tmp_path / "access-log.1", (1000, 1000))
+    log.write_text("".join(f"live {i}\n" for i in range(5)))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    with subprocess.Popen(
+        [sys.executable, "-c", LOGFILE_CHILD, str(log), str(cp)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as child:
+        assert child.stdout is not None
+        try:
+            got = [child.stdout.readline() for _ in range(10)]  # all there is: now idle
+            child.send_signal(signal.SIGTERM)
+            out, _ = child.communicate(timeout=20)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.communicate()
+    assert child.returncode == 0 and out == "closed\n"
+    assert got == [f"one {i}\n" for i in range(5)] + [f"live {i}\n" for i in range(5)]
+    with log.open("a") as f:
+        f.write("live 5\n")
+    # Written at the stop, not only at its first batch: only the new line comes.
+    assert list(logfile(log, follow=False, checkpoint=cp)) == ["live 5\n"]
