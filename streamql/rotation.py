@@ -45,7 +45,7 @@ MIN_CONTENT_MATCH = 256
 
 _ROTATED = re.compile(r"[._-]\d[\d._-]*(\.(gz|bz2|xz))?")
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"))
-_DAMAGE = (EOFError, zlib.error, lzma.LZMAError, OSError)
+DAMAGE = (EOFError, zlib.error, lzma.LZMAError, OSError)
 _COMPRESSED = (".gz", ".bz2", ".xz")
 
 
@@ -89,7 +89,7 @@ def _kind(first: bytes) -> str | None:
     return None
 
 
-def _decompressor(kind: str, raw: IO[bytes]) -> Any:
+def decompressor(kind: str, raw: IO[bytes]) -> Any:
     if kind == "gzip":
         return gzip.GzipFile(fileobj=raw, mode="rb")
     if kind == "bz2":
@@ -110,10 +110,10 @@ def read_head(fd: int, n: int = FINGERPRINT) -> tuple[bytes, str | None, bool]:
     raw = os.fdopen(os.dup(fd), "rb")
     try:
         raw.seek(0)
-        stream = _decompressor(kind, raw)
+        stream = decompressor(kind, raw)
         try:
             return stream.read(n), kind, True
-        except _DAMAGE:
+        except DAMAGE:
             return b"", kind, False
         finally:
             stream.close()

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from .rotation import _DAMAGE, FINGERPRINT, _decompressor, open_regular, read_head
+from .rotation import DAMAGE, FINGERPRINT, decompressor, open_regular, read_head
 
 __all__ = ["Batch", "Tail", "split_lines", "CHUNK", "MARK", "DEFAULT_MAX_LINE", "REJECT_HEAD"]
 
@@ -139,7 +139,7 @@ class Tail:
             if kind is not None:
                 raw = os.fdopen(os.dup(fd), "rb")
                 raw.seek(0)  # a duplicate shares the offset that read_head moved
-                tail = cls(path, fd, 0, 0, stream=_decompressor(kind, raw), head=head)
+                tail = cls(path, fd, 0, 0, stream=decompressor(kind, raw), head=head)
                 tail.stream_raw = raw
                 return tail
             if at_end:
@@ -157,7 +157,7 @@ class Tail:
             return b""
         try:
             data: bytes = self.stream.read(n)
-        except _DAMAGE as exc:
+        except DAMAGE as exc:
             self.damaged = f"damaged compressed file ({exc}); read up to byte {self.pos:,}"
             return b""
         return data
