@@ -8,6 +8,12 @@ had not read yet — and an idle follow looks at its files only once a
 :data:`RESCAN` seconds instead of every poll. Without it, or if a folder
 cannot be watched, it polls. Either way it looks at its shutdown Event at
 least every poll interval.
+
+Limits: any change in a watched folder wakes the follow (a busy ``/var/log``
+makes it look as often as polling would); a watched folder that is removed
+and made again sends no more events, so changes there are then seen within
+:data:`RESCAN` seconds; inotify does not see writes made on another machine
+(NFS), where the rescan is again the safety net.
 """
 
 from __future__ import annotations
