@@ -30,6 +30,8 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 _POLL, _GRACE = _follow.DEFAULT_POLL, _follow.DEFAULT_GRACE
+_MAX_LINE = _follow.DEFAULT_MAX_LINE
+_LIVE: dict[str, Any] = {"max_line": _MAX_LINE, "inotify": None, "stats": None}
 Address = int | tuple[str, int]
 
 
@@ -67,6 +69,9 @@ class LiveMethods(StreamBase[T]):
         tag: bool = False,
         encoding: str = "utf-8",
         decode_errors: str = "backslashreplace",
+        max_line: int | None = _MAX_LINE,
+        inotify: bool | None = None,
+        stats: _follow.FollowStats | None = None,
     ) -> Stream[Any]:
         """Start from the lines appended to files, forever, like ``tail -F`` (tutorial part 5).
 
@@ -85,6 +90,7 @@ class LiveMethods(StreamBase[T]):
             {"tag": False, "encoding": "utf-8", "decode_errors": "backslashreplace"},
             dict(tag=tag, encoding=encoding, decode_errors=decode_errors),
         )
+        kwargs |= _set(_LIVE, dict(max_line=max_line, inotify=inotify, stats=stats))
         step = _source("follow", _follow_paths, paths, kwargs, infinite=True)
         return cls._of((step,))
 
@@ -100,6 +106,10 @@ class LiveMethods(StreamBase[T]):
         poll: float = _POLL,
         grace: float = _GRACE,
         checkpoint_every: float = 1.0,
+        checkpoint_lines: int = 10_000,
+        max_line: int | None = _MAX_LINE,
+        inotify: bool | None = None,
+        stats: _follow.FollowStats | None = None,
     ) -> Stream[str]:
         """Start from a log's rotated history, oldest first, then its live file, followed.
 
@@ -117,6 +127,11 @@ class LiveMethods(StreamBase[T]):
         kwargs |= _set(
             {"poll": _POLL, "grace": _GRACE, "checkpoint_every": 1.0},
             dict(poll=poll, grace=grace, checkpoint_every=checkpoint_every),
+        )
+        kwargs |= _set(
+            {"checkpoint_lines": 10_000, **_LIVE},
+            dict(checkpoint_lines=checkpoint_lines, max_line=max_line, inotify=inotify)
+            | dict(stats=stats),
         )
         step = _source("logfile", _logfile.logfile, (path,), kwargs, infinite=follow)
         return cls._of((step,))

@@ -1,12 +1,10 @@
 """follow(): tail -F on real files, with writer threads rotating, truncating and deleting.
 
 What a follower can promise (and these tests hold it to): with rotation by
-rename, every line exactly once and in order, as long as each new file is
-seen before it is rotated away in turn; with copytruncate, every line the
-follower had read before the truncation and every line after it — lines
-written between the follower's last read and the truncation live only in the
-copy, so the writer here waits for the follower to catch up before it
-truncates, as its own lock would make it wait for its own copy.
+rename, every line exactly once and in order, even when the follower is
+several rotations behind and the rotated files are compressed meanwhile; with
+copytruncate, every line but those written between the copy and the
+truncation (the lines the truncation cut are read from the copy).
 """
 
 from __future__ import annotations
@@ -22,7 +20,10 @@ from typing import Any
 import pytest
 
 from streamql import RejectedLinesWarning, Stream
-from streamql.follow import follow
+from streamql.follow import FollowStats, follow
+from streamql.watch import inotify_available
+
+needs_inotify = pytest.mark.skipif(not inotify_available(), reason="no inotify here")
 
 pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
@@ -174,16 +175,26 @@ def _writer(
     return thread
 
 
+@pytest.mark.parametrize("inotify", [False, pytest.param(True, marks=needs_inotify)])
 @pytest.mark.parametrize("mode", ["rename", "copytruncate"])
 def test_every_line_once_in_order_across_rotations(
-    tmp_path: Path, watchdog: Watchdog, mode: str
+    tmp_path: Path, watchdog: Watchdog, mode: str, inotify: bool
 ) -> None:
     log = tmp_path / "access-log"
     log.write_text("")
     generations, per_gen = 25, 400
     received: list[str] = []
     before = open_fds()
-    lines = follow(log, from_start=True, poll=POLL, grace=0.05, shutdown=watchdog.event)
+    stats = FollowStats()
+    lines = follow(
+        log,
+        from_start=True,
+        poll=POLL,
+        grace=0.05,
+        inotify=inotify,
+        stats=stats,
+        shutdown=watchdog.event,
+    )
     writer = _writer(log, generations, per_gen, received, mode)
     try:
         collect(lines, generations * per_gen, received)
@@ -194,6 +205,7 @@ def test_every_line_once_in_order_across_rotations(
     expected = [f"gen {n // per_gen} line {n:07d}\n" for n in range(generations * per_gen)]
     assert received == expected
     assert open_fds() == before
+    assert stats.inotify is inotify
 
 
 def test_truncation_refilled_to_the_same_size_is_noticed(
@@ -322,12 +334,14 @@ def test_until_timeout_ends_an_idle_follow(tmp_path: Path) -> None:
     assert time.monotonic() - start < 2.0
 
 
-def test_break_closes_the_file(tmp_path: Path, watchdog: Watchdog) -> None:
+@pytest.mark.parametrize("inotify", [False, pytest.param(True, marks=needs_inotify)])
+def test_break_closes_the_file(tmp_path: Path, watchdog: Watchdog, inotify: bool) -> None:
     log = tmp_path / "log"
     log.write_text("a\nb\n")
     before = open_fds()
-    for _line in Stream.follow(log, from_start=True, poll=POLL, shutdown=watchdog.event):
-        assert open_fds() == before + 1
+    query = Stream.follow(log, from_start=True, poll=POLL, inotify=inotify, shutdown=watchdog.event)
+    for _line in query:
+        assert open_fds() == before + 1 + inotify  # the file, and the inotify instance
         break
     assert open_fds() == before
 
@@ -341,3 +355,227 @@ def test_arguments_are_checked_when_the_step_is_added() -> None:
         follow("log", shutdown=True)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown encoding"):
         follow("log", encoding="nope")
+
+
+# ---------------------------------------------------------------- lag, rotation, truncation
+
+
+def logrotate(log: Path, *, compress: bool = True, delay: bool = True) -> None:
+    """Rotate like logrotate: shift ``log.N[.gz]`` up, rename ``log`` to ``log.1``, compress.
+
+    With ``delay`` (delaycompress) the newest rotated file stays plain and the
+    one before it is compressed; the original is deleted once its ``.gz`` is
+    written, keeping its modification time, as gzip does.
+    """
+    import gzip
+
+    def rotated(n: int) -> list[Path]:
+        return [p for p in (Path(f"{log}.{n}"), Path(f"{log}.{n}.gz")) if p.exists()]
+
+    n = 1
+    while rotated(n):
+        n += 1
+    for i in range(n - 1, 0, -1):
+        for p in rotated(i):
+            os.rename(p, str(p).replace(f"{log}.{i}", f"{log}.{i + 1}"))
+    os.rename(log, f"{log}.1")
+    log.write_text("")
+    if compress:
+        target = Path(f"{log}.2") if delay else Path(f"{log}.1")
+        if target.exists():
+            with open(target, "rb") as src, gzip.open(f"{target}.gz", "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            shutil.copystat(target, f"{target}.gz")
+            target.unlink()
+
+
+def numbered(start: int, stop: int, pad: str = "") -> str:
+    return "".join(f"line {i:07d}{pad}\n" for i in range(start, stop))
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_lagging_follow_reads_every_file_rotated_meanwhile(
+    tmp_path: Path, watchdog: Watchdog, compress: bool
+) -> None:
+    # The follower has read one line; the writer then rotates five times
+    # (with delaycompress, so all but the newest rotated file are .gz) before
+    # the follower reads again. Every line must come, once, in order.
+    log = tmp_path / "access-log"
+    log.write_text(numbered(0, 100))
+    stats = FollowStats()
+    lines = follow(log, from_start=True, poll=POLL, grace=0, shutdown=watchdog.event, stats=stats)
+    got: list[str] = []
+    try:
+        collect(lines, 1, got)
+        for gen in range(1, 6):
+            append(log, numbered(gen * 100, gen * 100 + 100))
+            logrotate(log, compress=compress)
+        append(log, numbered(600, 650))
+        collect(lines, 650, got)
+    finally:
+        lines.close()
+    assert got == numbered(0, 650).splitlines(keepends=True)
+    assert stats.rotations >= 1 and stats.files_opened == 6
+
+
+TAIL = " " + "-" * 80 + " the same end on every line"
+
+
+def test_truncation_refilled_past_the_old_size_with_lines_ending_alike(
+    tmp_path: Path, watchdog: Watchdog
+) -> None:
+    # Every line ends in the same 100 bytes, so the bytes just before the read
+    # position look the same after a truncation refilled past the old size.
+    log = tmp_path / "log"
+    log.write_text(numbered(0, 150, TAIL))
+    lines = follow(log, from_start=True, poll=POLL, shutdown=watchdog.event)
+    got: list[str] = []
+    try:
+        collect(lines, 150, got)
+        with open(log, "r+") as f:
+            f.truncate(0)
+            f.write(numbered(1000, 1300, TAIL))
+        collect(lines, 450, got)
+    finally:
+        lines.close()
+    assert got[150:] == numbered(1000, 1300, TAIL).splitlines(keepends=True)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_copytruncate_reads_what_the_truncation_cut_from_the_copy(
+    tmp_path: Path, watchdog: Watchdog, compress: bool
+) -> None:
+    # The follower had read lines 0-49; 50-99 were written, copied to log.1
+    # (maybe compressed at once) and truncated away before it looked again.
+    import gzip
+
+    log = tmp_path / "log"
+    log.write_text(numbered(0, 50))
+    stats = FollowStats()
+    lines = follow(log, from_start=True, poll=POLL, grace=0, shutdown=watchdog.event, stats=stats)
+    got: list[str] = []
+    try:
+        collect(lines, 50, got)
+        with open(log, "a") as f:
+            f.write(numbered(50, 99) + "line 00000")  # and half of line 99
+        if compress:
+            with open(log, "rb") as src, gzip.open(f"{log}.1.gz", "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        else:
+            shutil.copyfile(log, f"{log}.1")
+        with open(log, "r+") as f:
+            f.truncate(0)
+            f.write(numbered(100, 150))
+        collect(lines, 150, got)
+    finally:
+        lines.close()
+    # Line 99 was cut in half by the truncation: its first half is all there is.
+    expected = [*numbered(0, 99).splitlines(keepends=True), "line 00000"]
+    assert got == expected + numbered(100, 150).splitlines(keepends=True)
+    assert stats.truncations == 1 and stats.copies_read == 1
+
+
+@pytest.mark.parametrize("max_line", [100, 1 << 20])
+def test_an_over_long_line_is_a_reject_with_its_first_bytes(
+    tmp_path: Path, watchdog: Watchdog, max_line: int
+) -> None:
+    import tracemalloc
+
+    from streamql import RunContext
+
+    log = tmp_path / "log"
+    huge = 12 * (1 << 20) if max_line > 100 else 300
+    with open(log, "w") as f:
+        f.write("before\n" + "x" * 20 + "y" * huge + "\nafter\n")
+    ctx = RunContext(keep_rejects=True)
+    tracemalloc.start()
+    try:
+        lines = follow(
+            log, from_start=True, poll=POLL, max_line=max_line, shutdown=watchdog.event, ctx=ctx
+        )
+        got = collect(lines, 2)
+        lines.close()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert got == ["before\n", "after\n"]
+    assert ctx.rejected["follow"] == 1
+    (reject,) = ctx.sink or []
+    assert reject["line"].startswith("x" * 20 + "yyy") and len(reject["line"]) == 200
+    assert reject["file"] == str(log) and reject["lineno"] == 2
+    assert peak < max_line + 4 * (1 << 20)  # never the whole 12 MiB line
+
+
+def test_max_line_none_lifts_the_cap(tmp_path: Path, watchdog: Watchdog) -> None:
+    log = tmp_path / "log"
+    log.write_text("z" * (3 << 20) + "\n")
+    lines = follow(log, from_start=True, poll=POLL, max_line=None, shutdown=watchdog.event)
+    try:
+        assert collect(lines, 1) == ["z" * (3 << 20) + "\n"]
+    finally:
+        lines.close()
+    with pytest.raises(ValueError, match="max_line"):
+        follow(log, max_line=0)
+
+
+def test_lag_is_visible_in_the_stats(tmp_path: Path, watchdog: Watchdog) -> None:
+    log = tmp_path / "log"
+    log.write_text(numbered(0, 20_000))  # 260 KB: several 64 KiB rounds
+    stats = FollowStats()
+    lines = Stream.follow(log, from_start=True, poll=POLL, stats=stats, shutdown=watchdog.event)
+    it = iter(lines)
+    behind = []
+    try:
+        for _ in range(20_000):
+            next(it)
+            behind.append(stats.bytes_behind)
+        logrotate(log, compress=False)
+        logrotate(log, compress=False)
+        append(log, numbered(0, 10))
+        for _ in range(10):
+            next(it)
+    finally:
+        it.close()  # type: ignore[attr-defined]
+    assert max(behind) > 100_000 and behind[-1] == 0
+    assert stats.rotations == 1 and stats.files_opened == 2  # the empty one between: nothing
+
+
+def test_inotify_is_optional(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamql.watch
+
+    log = tmp_path / "log"
+    log.write_text("a\n")
+    monkeypatch.setattr(streamql.watch, "_inotify", None)  # as without inotify_simple
+    stats = FollowStats()
+    got = Stream.follow(log, from_start=True, poll=POLL, stats=stats).until(timeout=0.2).list()
+    assert got == ["a\n"] and stats.inotify is False  # polls instead
+    with pytest.raises(ValueError, match="inotify=True but inotify is not available"):
+        Stream.follow(log, inotify=True)  # when the step is added
+
+
+def test_a_compressed_copy_being_written_is_never_read_as_text(
+    tmp_path: Path, watchdog: Watchdog
+) -> None:
+    import gzip
+
+    log = tmp_path / "log"
+    log.write_text(numbered(0, 100))
+    lines = follow(log, from_start=True, poll=POLL, grace=60, shutdown=watchdog.event)
+    got: list[str] = []
+    try:
+        collect(lines, 1, got)
+        os.rename(log, f"{log}.1")
+        log.write_text(numbered(100, 200))
+        os.rename(f"{log}.1", f"{log}.2")
+        os.rename(log, f"{log}.1")
+        log.write_text(numbered(200, 250))
+        Path(f"{log}.2.gz").touch()  # the compressor has just created its output
+        collect(lines, 250, got)
+        with open(f"{log}.2", "rb") as src, gzip.open(f"{log}.2.gz", "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.unlink(f"{log}.2")
+        append(log, numbered(250, 300))
+        collect(lines, 300, got)
+    finally:
+        lines.close()
+    assert got == numbered(0, 300).splitlines(keepends=True)
