@@ -16,6 +16,7 @@ from typing import Any
 
 from .compress import DAMAGE, open_file
 from .context import LineCursor, RunContext
+from .defaults import MAX_LINE, REJECT_HEAD
 from .errors import CorruptFileError
 
 __all__ = ["BATCH_BYTES", "MAX_LINE", "REJECT_HEAD", "check_max_line", "batches", "salvage"]
@@ -24,12 +25,6 @@ __all__ = ["BATCH_BYTES", "MAX_LINE", "REJECT_HEAD", "check_max_line", "batches"
 # (see context.LineCursor) at no cost over plain file iteration.
 BATCH_BYTES = 1 << 16
 
-# The longest line (in characters, without its newline) a line source hands
-# out; a longer one is a counted reject holding its first characters, read
-# through in pieces of this size so memory stays bounded. None lifts the cap.
-MAX_LINE = 1 << 20
-# How much of an over-long line its reject keeps.
-REJECT_HEAD = 200
 # Under a cap a file is read in pieces of at most PIECE characters (a line
 # longer than that is joined from its pieces, up to the cap), BATCH_LINES
 # pieces a batch: a batch holds at most about 1 MiB whatever the lines.

@@ -11,14 +11,18 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from . import aggregates, display, interop, liveview
+from . import aggregates
 from . import progress as _progress
+from ._lazy import lazy
 from .aggregates import Aggregate
 from .base import StreamBase
 from .plan import Step
 
 if TYPE_CHECKING:
+    from . import display, interop, liveview
     from .stream import Stream
+else:  # imported when a display method first runs
+    display, interop, liveview = (lazy(f"streamql.{m}") for m in ("display", "interop", "liveview"))
 
 __all__ = ["DisplayMethods"]
 

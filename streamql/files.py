@@ -21,7 +21,6 @@ from typing import Any
 from .batches import BATCH_BYTES, MAX_LINE, REJECT_HEAD, batches, check_max_line, salvage
 from .compress import DAMAGE, TextFile, open_file, open_stream, sniff
 from .context import ItemCursor, LineCursor, RunContext, check_errors, file_position
-from .optimize import reads_blocks
 from .walk import _validate_pattern as _validate_pattern
 from .walk import expand_paths, files
 
@@ -133,11 +132,9 @@ def _size(path: str | os.PathLike[str]) -> int:
         return 0  # a missing file: opening it says why
 
 
-@reads_blocks
 def cat(
     files: Iterable[Iterable[Any]],
     *,
-    blocks: bool = False,
     ctx: RunContext | None = None,
     max_line: int | None = MAX_LINE,
 ) -> Iterator[Any]:
@@ -163,10 +160,6 @@ def cat(
     True
     """
     max_line = check_max_line("cat", max_line)
-    if blocks:  # the planner's choice (see streamql.blocks): files only
-        from .blocks import blocks as block_source
-
-        return block_source(files, ctx=ctx, max_line=max_line)
     cursor = None
     if ctx is not None:
         cursor = LineCursor(None)
@@ -174,20 +167,17 @@ def cat(
     return chain.from_iterable(batches(files, cursor, max_line, ctx))
 
 
-@reads_blocks
 def lines(
     *paths: str | os.PathLike[str],
     encoding: str = "utf-8",
     decode_errors: str = "backslashreplace",
-    blocks: bool = False,
     ctx: RunContext | None = None,
     max_line: int | None = MAX_LINE,
 ) -> Iterator[str]:
     """Yield the lines of the named files (names, directories or globs), in order.
 
     ``files`` + ``open`` + ``cat`` in one call. Lazy; one file open at a time.
-    ``blocks=True`` (set by the query planner) yields blocks of whole lines
-    instead (see :mod:`streamql.blocks`). A line longer than ``max_line``
+    A line longer than ``max_line``
     characters is a counted reject (see :func:`cat`).
 
     >>> import tempfile, os
@@ -200,7 +190,7 @@ def lines(
     max_line = check_max_line("lines", max_line)
     found = expand_paths(paths, ctx=ctx)
     opened = open_files(found, encoding=encoding, decode_errors=decode_errors, ctx=ctx)
-    return Closing(cat(opened, blocks=blocks, ctx=ctx, max_line=max_line), opened.close)
+    return Closing(cat(opened, ctx=ctx, max_line=max_line), opened.close)
 
 
 def items(iterable: Iterable[Any], *, ctx: RunContext | None = None) -> Iterator[Any]:

@@ -65,7 +65,7 @@ def take_n(n: int, items: Iterable[T]) -> Iterator[T]:
     >>> list(take_n(3, itertools.count()))
     [0, 1, 2]
     """
-    return take(_count_arg("take", n), items)  # type: ignore[no-any-return]
+    return take(_count_arg("take", n), items)
 
 
 def skip_n(n: int, items: Iterable[T]) -> Iterator[T]:
@@ -74,26 +74,28 @@ def skip_n(n: int, items: Iterable[T]) -> Iterator[T]:
     >>> list(skip_n(2, "abcd"))
     ['c', 'd']
     """
-    return drop(_count_arg("skip", n), items)  # type: ignore[no-any-return]
+    return drop(_count_arg("skip", n), items)
 
 
 def distinct(
-    items: Iterable[T], field: str | int | Callable[[T], Any] | None = None
+    items: Iterable[T], *, field: str | int | Callable[[T], Any] | None = None
 ) -> Iterator[T]:
     """Yield each item whose value (or field's value) has not been seen before.
 
     Lazy; memory grows with the number of distinct values.
 
-    >>> list(distinct([{"h": 1, "n": 1}, {"h": 1, "n": 2}, {"h": 2, "n": 3}], "h"))
+    >>> list(distinct([{"h": 1, "n": 1}, {"h": 1, "n": 2}, {"h": 2, "n": 3}], field="h"))
     [{'h': 1, 'n': 1}, {'h': 2, 'n': 3}]
     """
-    return unique(items, key=key_function("distinct", field))  # type: ignore[no-any-return]
+    return unique(items, key=key_function("distinct", field))
 
 
-def trace(items: Iterable[T], label: str | None = None, file: IO[str] | None = None) -> Iterator[T]:
+def trace(
+    items: Iterable[T], *, label: str | None = None, file: IO[str] | None = None
+) -> Iterator[T]:
     """Print each item as it passes (the tutorial's ``trace``). Lazy.
 
-    >>> list(trace([1, 2], "n"))
+    >>> list(trace([1, 2], label="n"))
     n: 1
     n: 2
     [1, 2]

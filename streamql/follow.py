@@ -49,10 +49,11 @@ from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 
 from .context import LineCursor, RunContext
+from .defaults import GRACE, MAX_LINE, POLL
 from .logname import FollowStats, Options, Start, _Name
 from .rotation import siblings
 from .shutdown import check_event, stop_requested
-from .tail import CHUNK, DEFAULT_MAX_LINE, Batch, line_start_before_end, split_lines
+from .tail import CHUNK, Batch, line_start_before_end, split_lines
 from .watch import RESCAN, Waiter, inotify_available
 
 __all__ = [
@@ -63,15 +64,12 @@ __all__ = [
     "split_lines",
     "DEFAULT_POLL",
     "DEFAULT_GRACE",
-    "DEFAULT_MAX_LINE",
+    "MAX_LINE",
     "CHUNK",
     "line_start_before_end",
 ]
 
-DEFAULT_POLL = 0.05
-"""Seconds between two looks at an idle file."""
-DEFAULT_GRACE = 5.0
-"""Seconds after its last write that a rotated-away file is still read."""
+DEFAULT_POLL, DEFAULT_GRACE = POLL, GRACE  # (the names this module has always had)
 
 Paths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
@@ -109,7 +107,7 @@ def check_options(
     poll: object,
     grace: object,
     encoding: object,
-    max_line: object = DEFAULT_MAX_LINE,
+    max_line: object = MAX_LINE,
     stats: object = None,
 ) -> None:
     """Refuse bad follow options (poll, grace, encoding, max_line, stats) when the step is added."""
@@ -154,7 +152,7 @@ def follow_batches(
     wait: bool = True,
     encoding: str = "utf-8",
     decode_errors: str = "backslashreplace",
-    max_line: int | None = DEFAULT_MAX_LINE,
+    max_line: int | None = MAX_LINE,
     inotify: bool | None = None,
     stats: FollowStats | None = None,
     ctx: RunContext | None = None,
@@ -238,7 +236,7 @@ def follow(
     tag: bool = False,
     encoding: str = "utf-8",
     decode_errors: str = "backslashreplace",
-    max_line: int | None = DEFAULT_MAX_LINE,
+    max_line: int | None = MAX_LINE,
     inotify: bool | None = None,
     stats: FollowStats | None = None,
     ctx: RunContext | None = None,

@@ -7,12 +7,12 @@ need them, so importing streamql never pays for them.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from numbers import Number
 from typing import Any
 
+from ._lazy import optional
 from .windows import Window
 
 __all__ = [
@@ -26,31 +26,6 @@ __all__ = [
     "plot",
     "optional",
 ]
-
-_EXTRAS = {
-    "pandas": "pandas",
-    "matplotlib.pyplot": "plot",
-    "tqdm.auto": "progress",
-    "pyarrow": "arrow",
-    "pyarrow.parquet": "arrow",
-    "polars": "polars",
-}
-
-
-def optional(module: str) -> Any:
-    """Import an optional dependency, or say which extra to install.
-
-    >>> optional("no_such_module_here")
-    Traceback (most recent call last):
-    ...
-    ImportError: no_such_module_here is not installed: pip install no_such_module_here
-    """
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        extra = _EXTRAS.get(module)
-        fix = f"pip install streamql[{extra}]" if extra else f"pip install {module}"
-        raise ImportError(f"{module.split('.')[0]} is not installed: {fix}") from exc
 
 
 def as_dict(item: Any) -> dict[str, Any]:

@@ -14,23 +14,27 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import follow as _follow
-from . import logfile as _logfile
-from . import netsources, windows
+from . import netsources
+from ._lazy import lazy
 from .aggregates import Aggregate
 from .base import StreamBase
+from .defaults import GRACE, MAX_FUTURE, MAX_LINE, MISSING, POLL
 from .plan import Step, render_call
 
 if TYPE_CHECKING:
+    from . import follow as _follow
+    from . import logfile as _logfile
+    from . import windows
     from .stream import Stream
+else:  # imported when a live method first runs
+    _follow, _logfile, windows = (lazy(f"streamql.{m}") for m in ("follow", "logfile", "windows"))
 
 __all__ = ["LiveMethods"]
 
 T = TypeVar("T")
 U = TypeVar("U")
 
-_POLL, _GRACE = _follow.DEFAULT_POLL, _follow.DEFAULT_GRACE
-_MAX_LINE = _follow.DEFAULT_MAX_LINE
+_POLL, _GRACE, _MAX_LINE = POLL, GRACE, MAX_LINE
 _LIVE: dict[str, Any] = {"max_line": _MAX_LINE, "inotify": None, "stats": None}
 Address = int | tuple[str, int]
 
@@ -295,14 +299,14 @@ class LiveMethods(StreamBase[T]):
             keeps_schema=True,
         )
 
-    def scan(self, func: Callable[[Any, T], U], *, initial: Any = windows._MISSING) -> Stream[U]:
+    def scan(self, func: Callable[[Any, T], U], *, initial: Any = MISSING) -> Stream[U]:
         """Yield the running result of ``func(result, item)``: a total or count so far.
 
         >>> from streamql import Stream
         >>> Stream([{"bytes": 3}, {"bytes": 4}]).scan(lambda n, r: n + r["bytes"], initial=0).list()
         [0, 3, 7]
         """
-        kwargs = {} if initial is windows._MISSING else {"initial": initial}
+        kwargs = {} if initial is MISSING else {"initial": initial}
         return self._then("scan", windows.scan, (func,), kwargs, rowwise=False)
 
     def window(
@@ -312,7 +316,7 @@ class LiveMethods(StreamBase[T]):
         by: str | int | Callable[[Any], Any] | None = "datetime",
         agg: Callable[[list[Any]], Any] | Aggregate | None = None,
         lateness: float | timedelta = 0.0,
-        max_future: float | timedelta | None = windows.MAX_FUTURE,
+        max_future: float | timedelta | None = MAX_FUTURE,
     ) -> Stream[windows.Window]:
         """Group items into tumbling time windows; yield each ``Window`` as it closes.
 
@@ -330,7 +334,7 @@ class LiveMethods(StreamBase[T]):
             "by": "datetime",
             "agg": None,
             "lateness": 0.0,
-            "max_future": windows.MAX_FUTURE,
+            "max_future": MAX_FUTURE,
         }
         kwargs = _set(defaults, given)
         return self._then(

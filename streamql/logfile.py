@@ -39,6 +39,7 @@ from .checkpoint import (
     write_checkpoint,
 )
 from .context import LineCursor, RunContext
+from .defaults import MAX_LINE
 from .follow import (
     DEFAULT_GRACE,
     DEFAULT_POLL,
@@ -50,7 +51,7 @@ from .follow import (
 from .logname import Start
 from .rotation import Seen, rotated_siblings, siblings
 from .shutdown import check_event, stop_requested
-from .tail import DEFAULT_MAX_LINE, Tail
+from .tail import Tail
 
 __all__ = ["logfile", "rotated_siblings", "read_checkpoint", "write_checkpoint"]
 
@@ -98,7 +99,7 @@ def logfile(
     checkpoint_lines: int = DEFAULT_CHECKPOINT_LINES,
     encoding: str = "utf-8",
     decode_errors: str = "backslashreplace",
-    max_line: int | None = DEFAULT_MAX_LINE,
+    max_line: int | None = MAX_LINE,
     inotify: bool | None = None,
     stats: FollowStats | None = None,
     ctx: RunContext | None = None,

@@ -26,7 +26,7 @@ Passes:
 >>> from streamql import Stream
 >>> plan = Stream.lines("log").parse_apache().where(status=404).steps
 >>> [s.render() for s in optimize(plan)]
-["lines('log', blocks=True)", 'parse_apache(prescan=\'" 404 \')', 'where(status=404)']
+["lines('log')", 'parse_apache(prescan=\'" 404 \')', 'where(status=404)']
 """
 
 from __future__ import annotations
@@ -35,14 +35,14 @@ import collections
 import dataclasses
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from .aggregates import reads_of
 from .expr import Compare, Const, Expr, Field, Logic, Method, Not
 from .plan import Step
 from .schema import Schema
 
-__all__ = ["Options", "optimize", "for_aggregate", "reads_blocks", "DEFAULT", "NONE"]
+__all__ = ["Options", "optimize", "for_aggregate", "DEFAULT", "NONE"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,18 +72,6 @@ class Options:
 
 DEFAULT = Options()
 NONE = Options(prescan=False, blocks=False, pushdown=False)
-
-# Source functions that can hand out blocks of lines (``blocks=True``) instead of lines.
-_BLOCK_SOURCES: set[Callable[..., Any]] = set()
-
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def reads_blocks(func: _F) -> _F:
-    """Mark a line source as taking ``blocks=True`` (see :mod:`streamql.blocks`)."""
-    _BLOCK_SOURCES.add(func)
-    return func
 
 
 class _Needles:
@@ -276,19 +264,16 @@ def _prefilter(step: Step) -> _Test | None:
 
 
 def _line_source(steps: Sequence[Step], i: int) -> bool:
-    """Tell whether step ``i`` hands out the lines of files and can hand out blocks instead."""
-    if i < 0 or steps[i].func not in _BLOCK_SOURCES or "blocks" in dict(steps[i].kwargs):
-        return False
-    return steps[i].source or (i > 0 and steps[i - 1].reads_files)
+    """Tell whether step ``i`` hands out lines of files and declares a ``blocks`` variant."""
+    return (
+        i >= 0
+        and steps[i].variant("blocks") is not None
+        and steps[i].func is not steps[i].variant("blocks")
+    )
 
 
 def _as_blocks(source: Step) -> Step:
-    return dataclasses.replace(
-        source,
-        kwargs=(*source.kwargs, ("blocks", True)),
-        shown=None if source.shown is None else f"{source.shown}, blocks=True",
-        note="blocks",
-    )
+    return source.as_variant("blocks", note="blocks")
 
 
 def _block_parse(step: Step, note: str, **kwargs: Any) -> Step:
@@ -374,7 +359,7 @@ def for_aggregate(steps: Sequence[Step], agg: Any, options: Options = DEFAULT) -
     >>> from streamql.aggregates import Sum
     >>> plan, fold = for_aggregate(Stream.lines("log").parse_apache().steps, Sum("bytes"))
     >>> [s.render() for s in plan], fold
-    (["lines('log', blocks=True)", "parse_apache(aggregate=Sum('bytes'))"], Fold(Sum('bytes')))
+    (["lines('log')", "parse_apache(aggregate=Sum('bytes'))"], Fold(Sum('bytes')))
     """
     unchanged = tuple(steps), agg
     if not options.pushdown:

@@ -25,12 +25,13 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from . import blocks as block_readers
 from . import files
 from .aggregates import Aggregate
 from .context import RunContext
 from .engine import RunReport, running
 from .errors import StreamError
-from .optimize import DEFAULT, Options, for_aggregate, reads_blocks
+from .optimize import DEFAULT, Options, for_aggregate
 from .plan import Step
 
 __all__ = [
@@ -111,13 +112,20 @@ def _count_lines(path: str, stop: int) -> int:
     return n
 
 
-@reads_blocks
-def _part_lines(
-    part: Part, *, ctx: RunContext, blocks: bool = False, **options: Any
-) -> Iterator[str]:
-    """The lines (or blocks) of one part, with origins counted from the start of its file."""
+def _part_lines(part: Part, *, ctx: RunContext, **options: Any) -> Iterator[str]:
+    """The lines of one part, with origins counted from the start of its file."""
+    return _part(part, ctx, options, blocks=False)
+
+
+def _part_blocks(part: Part, *, ctx: RunContext, **options: Any) -> Iterator[str]:
+    """The lines of one part as blocks of whole lines (the ``blocks`` variant)."""
+    return _part(part, ctx, options, blocks=True)
+
+
+def _part(part: Part, ctx: RunContext, options: dict[str, Any], blocks: bool) -> Iterator[str]:
     if part.stop is None:
-        return files.lines(part.path, ctx=ctx, blocks=blocks, **options)
+        read_file = block_readers.lines_blocks if blocks else files.lines
+        return read_file(part.path, ctx=ctx, **options)
     buffered = io.BufferedReader(_Window(part.path, part.start, part.stop), buffer_size=1 << 18)
     encoding = options.get("encoding", "utf-8")
     if part.start == 0 and encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
@@ -134,7 +142,8 @@ def _part_lines(
             text.close()
 
     source = opened()
-    lines = files.Closing(files.cat(source, blocks=blocks, ctx=ctx), source.close)
+    reader = block_readers.blocks if blocks else files.cat
+    lines = files.Closing(reader(source, ctx=ctx), source.close)
     ctx.cursor = _OffsetCursor(ctx.cursor, part.path, part.start)
     return lines
 
@@ -244,7 +253,15 @@ def run_part(
     plan_options: Options = DEFAULT,
 ) -> PartResult:
     """Run the plan over one part up to ``agg``'s partial state (any engine's worker calls this)."""
-    step = Step("part", source, (part,), tuple(options.items()), source=True, uses_ctx=True)
+    step = Step(
+        "part",
+        source,
+        (part,),
+        tuple(options.items()),
+        source=True,
+        uses_ctx=True,
+        variants=(("blocks", _part_blocks),),
+    )
     ctx = RunContext()
     steps, fold = for_aggregate((step, *rest), agg, plan_options)
     try:

@@ -34,8 +34,8 @@ import time
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from ._lazy import optional
 from .context import RunContext
-from .interop import optional
 
 __all__ = ["Progress", "Bar", "automatic", "show_progress", "wanted", "EVERY", "AUTO_DELAY"]
 

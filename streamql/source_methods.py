@@ -12,6 +12,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from . import (
     binary,
+    blocks,
     files,
     markup,
 )
@@ -112,6 +113,7 @@ class SourceMethods(StreamBase[T]):
             source=True,
             uses_ctx=True,
             reads_files=True,
+            variants=(("blocks", blocks.lines_blocks),),
         )
         return cls._of((step,))
 

@@ -14,15 +14,13 @@ import os
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from .defaults import REJECT_HEAD
 from .rotation import DAMAGE, FINGERPRINT, decompressor, open_regular, read_head
 
-__all__ = ["Batch", "Tail", "split_lines", "CHUNK", "MARK", "DEFAULT_MAX_LINE", "REJECT_HEAD"]
+__all__ = ["Batch", "Tail", "split_lines", "CHUNK", "MARK", "REJECT_HEAD"]
 
 CHUNK = 1 << 16  # bytes read from one file per round: a busy file cannot starve the others
 MARK = 64  # bytes before the read position kept to recognise the same file content
-DEFAULT_MAX_LINE = 1 << 20
-"""Longest line a follow holds (bytes); a longer one becomes a reject."""
-REJECT_HEAD = 200  # first bytes of an over-long line kept in its reject
 
 Reject = Callable[[str, str, str, "int | None"], None]  # reason, first bytes, path, lineno
 

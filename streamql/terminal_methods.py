@@ -12,16 +12,19 @@ import os
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-from . import (
-    aggregates,
-    writers,
-)
+from . import aggregates
+from ._lazy import lazy
 from .aggregates import EMPTY
 from .base import ENGINES, MISSING, StreamBase
 from .errors import StreamError
 
 if TYPE_CHECKING:
+    from . import writers
+
     pass
+
+if not TYPE_CHECKING:  # imported when a query is first written to a file
+    writers = lazy("streamql.writers")
 
 __all__ = ["TerminalMethods"]
 

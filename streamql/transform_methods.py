@@ -13,6 +13,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from . import (
     apache,
+    block_parse,
     blocks,
     files,
     flow,
@@ -87,7 +88,12 @@ class TransformMethods(StreamBase[T]):
         ['a', 'b', 'c']
         """
         kwargs = {} if max_line == files.MAX_LINE else {"max_line": max_line}
-        return self._then("cat", files.cat, (), kwargs, uses_ctx=True, rowwise=False)
+        # After open, cat can read blocks of whole lines instead (the planner's choice).
+        opened = self._steps[-1].reads_files
+        variants = (("blocks", blocks.blocks),) if opened else ()
+        return self._then(
+            "cat", files.cat, (), kwargs, uses_ctx=True, rowwise=False, variants=variants
+        )
 
     def grep(
         self, pattern: str | Any, *, invert: bool = False, ignore_case: bool = False
@@ -258,7 +264,10 @@ class TransformMethods(StreamBase[T]):
             rejects=True,
             shown=shown,
             schema=schema_for(apache.check_format("parse_apache", format)),
-            variants=(("prescan", apache.parse_prescanned), ("blocks", blocks.parse_apache_blocks)),
+            variants=(
+                ("prescan", apache.parse_prescanned),
+                ("blocks", block_parse.parse_apache_blocks),
+            ),
         )
 
     def take(self, n: int) -> Stream[T]:

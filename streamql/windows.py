@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from .aggregates import Aggregate, Collect
 from .context import RunContext
+from .defaults import MAX_FUTURE, MISSING
 from .flow import key_function
 from .shutdown import add_stop
 
@@ -25,7 +26,7 @@ __all__ = ["MAX_FUTURE", "until", "scan", "window", "Window", "merge_by_time", "
 
 T = TypeVar("T")
 U = TypeVar("U")
-_MISSING: Any = object()
+_MISSING: Any = MISSING
 
 
 def _seconds(stage: str, name: str, value: object, *, positive: bool) -> float:
@@ -151,10 +152,6 @@ def _bound(seconds: float, like: Any) -> Any:
         bound = datetime.fromtimestamp(seconds, tz=like.tzinfo or timezone.utc)
         return bound if like.tzinfo is not None else bound.replace(tzinfo=None)
     return int(seconds) if float(seconds).is_integer() and isinstance(like, int) else seconds
-
-
-MAX_FUTURE = 86_400.0
-"""``window``'s default ``max_future``: how far ahead an event time may plausibly be, in seconds."""
 
 
 def window(

@@ -29,6 +29,7 @@ from streamql import (
     RejectedLinesWarning,
     Stream,
     StreamError,
+    block_parse,
     blocks,
     optimize,
     scan,
@@ -237,7 +238,7 @@ def test_blocks_build_the_plain_records_and_rejects(
     batch: int,
 ) -> None:
     monkeypatch.setattr(blocks, "BLOCK_CHARS", block)  # several lines a block
-    monkeypatch.setattr(blocks, "RECORD_BATCH", batch)
+    monkeypatch.setattr(block_parse, "RECORD_BATCH", batch)
     path = write_log(tmp_path, lines, layout)
     query = Stream.lines(path).parse_apache(fmt, errors=errors)  # type: ignore[arg-type]
     assert ("rewritten: blocks" in query.explain()) is (scanner == "C scanner")
@@ -347,7 +348,7 @@ def test_a_corrupt_archive_fails_after_the_same_lines(tmp_path: Path) -> None:
 def test_the_plan_says_what_it_pushed_down(scanner: str) -> None:
     plan, fold = optimize.for_aggregate(Stream.lines("log").parse_apache().steps, Count())
     assert [s.render() for s in plan] == [
-        "lines('log', blocks=True)",
+        "lines('log')",
         "parse_apache(aggregate=Count())",
     ]
     # Not pushed: a where on the aggregate, a key function, kept rejects, a step in between.
@@ -405,7 +406,7 @@ def test_explain_analyze_says_how_much_of_the_files_was_read(tmp_path: Path) -> 
     log = Stream.lines(path).parse_apache()
     assert log.count() == 100_000
     assert log.last_run.plan == (
-        f"lines({path!r}, blocks=True)",
+        f"lines({path!r})",
         "parse_apache(aggregate=Count())",
     )
     assert str(log.last_run).endswith("read 6.4 MB of 6.4 MB")
