@@ -20,14 +20,22 @@ escapes such as ``\\"`` and ``\\xhh`` included.
 
 from __future__ import annotations
 
-import functools
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Literal, TypedDict, cast, overload
 
 from .apache_schema import BLOCK_FIELDS
+from .apache_time import (
+    _HOUR,
+    _MINUTES_SECONDS,
+    _MMSS,
+    _OFFSET,
+    _datetime,
+    _hour_start,
+    _minutes_seconds,
+)
 from .context import Errors, ItemCursor, Reject, RunContext, check_errors
 from .errors import ParseError
 
@@ -36,7 +44,6 @@ __all__ = [
     "parse_apache",
     "parse_prescanned",
     "parse_apache_line",
-    "block_pattern",
     "BLOCK_FIELDS",
     "request_parts",
 ]
@@ -79,13 +86,6 @@ _QUOTED = rf'"([^"\\]*{_POSSESSIVE}(?:\\.[^"\\]*{_POSSESSIVE})*{_POSSESSIVE})"'
 # regex engine scans several times faster (a one-character negated class runs
 # a tight loop; a two-character one does not).
 _QUOTED_PLAIN = r'"([^"]*)"'
-# The timestamp "24/Feb/2008:00:08:59 -0600" in three groups: the hour, the
-# minutes and seconds, the offset. Lines of one hour share one datetime for its
-# start (real logs change second on most lines, so caching the whole timestamp
-# would rarely hit). The shape is checked here, names and ranges in code.
-_HOUR = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}"
-_MMSS = r"[0-9]{2}:[0-9]{2}"
-_OFFSET = r"[+-][0-9]{4}"
 
 
 def _line_pattern(quoted: str) -> re.Pattern[str]:
@@ -99,140 +99,9 @@ def _line_pattern(quoted: str) -> re.Pattern[str]:
 _LINE = _line_pattern(_QUOTED)
 _LINE_PLAIN = _line_pattern(_QUOTED_PLAIN)
 
-# Whole blocks of lines at once (see streamql.blocks). A block pattern matches
-# one line, without its newline, and only lines the line parser accepts: the
-# timestamp is checked in full (month names, days per month, leap years, hours,
-# offsets), so a match needs no further check. It may refuse some good lines
-# (none are known); those blocks are parsed line by line, so that costs time,
-# never an answer. "[^"]*" may run past a newline, but such a match covers two
-# lines and is caught by the count of matches, which must equal the count of
-# lines.
-_LONG = "Jan|Mar|May|Jul|Aug|Oct|Dec"
-_DAY = (
-    "(?:(?:0[1-9]|1[0-9]|2[0-8])/(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
-    f"|(?:29|30)/(?:Jan|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)|31/(?:{_LONG}))"
-    "/(?!0000)[0-9]{4}"
-    "|29/Feb/(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
-)
-_BLOCK_TIME = (
-    rf"\[(?:{_DAY}):(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] [+-](?:[01][0-9]|2[0-3])[0-5][0-9]\]"
-)
-_BLOCK_QUOTED = r'[^"\\\n]*(?:\\.[^"\\\n]*)*'  # inside the quotes, for blocks holding a backslash
-_BLOCK_QUOTED_PLAIN = r'[^"]*'
-# The fields a block pattern can capture, as the line writes them: "req" is the
-# quoted request text the record's method, request and proto come from;
-# referer and agent are in combined lines only.
-# (From the schema: streamql.apache_schema.)
-
-
-@functools.lru_cache(maxsize=64)
-def block_pattern(format: str, escaped: bool, capture: tuple[str, ...] = ()) -> re.Pattern[str]:
-    """Compile the pattern of one valid line in a block, capturing the ``capture`` fields.
-
-    ``capture`` lists fields of :data:`BLOCK_FIELDS` in that order (the order of the line).
-
-    >>> p = block_pattern("auto", False, ("bytes",))
-    >>> p.findall('h - - [29/Feb/2008:00:08:59 -0600] "GET / HTTP/1.1" 200 12\\n'
-    ...           'h - - [29/Feb/2007:00:08:59 -0600] "GET / HTTP/1.1" 200 34\\n')
-    ['12']
-    """
-    if [f for f in BLOCK_FIELDS if f in capture] != list(capture):
-        raise ValueError(f"block_pattern: capture fields of {BLOCK_FIELDS}, in order: {capture}")
-    if format != "combined" and {"referer", "agent"} & set(capture):
-        raise ValueError("block_pattern: referer and agent are in combined lines only")
-    inside = _BLOCK_QUOTED if escaped else _BLOCK_QUOTED_PLAIN
-    bodies = {
-        "host": r"\S+",
-        "ident": r"\S+",
-        "user": r"\S+",
-        "status": "[0-9]{3}",
-        "bytes": "[0-9]+|-",
-        "req": inside,
-        "referer": inside,
-        "agent": inside,
-    }
-    parts = {
-        name: (f"({body})" if name in capture else f"(?:{body})") for name, body in bodies.items()
-    }
-    tail = {
-        "auto": f'(?: "{inside}" "{inside}")?',
-        "common": "",
-        "combined": f' "{parts["referer"]}" "{parts["agent"]}"',
-    }[format]
-    pattern = (
-        rf"^{parts['host']} {parts['ident']} {parts['user']} {_BLOCK_TIME} "
-        rf'"{parts["req"]}" {parts["status"]} {parts["bytes"]}{tail}[ \t]*$'
-    )
-    return re.compile(pattern, re.MULTILINE)
-
-
-_MONTHS = {
-    name: number
-    for number, name in enumerate(
-        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-        1,
-    )
-}
-# Filled as offsets, "MM:SS" strings and status codes are met: bounded by the
-# number of possible strings (a few thousand). Sharing the status ints also
-# saves one int object per record (CPython only shares those below 257).
-_TIMEZONES: dict[str, timezone] = {}
-_MINUTES_SECONDS: dict[str, timedelta] = {}
+# Filled as status codes are met: sharing the ints saves one int object per
+# record (CPython only shares those below 257).
 _STATUS_CODES: dict[str, int] = {}
-
-
-def _timezone(offset: str) -> timezone | None:
-    """Return the timezone for an offset such as ``-0600``, or None if invalid."""
-    tz = _TIMEZONES.get(offset)
-    if tz is None:
-        minutes = int(offset[3:5])
-        if minutes >= 60:
-            return None
-        delta = timedelta(hours=int(offset[1:3]), minutes=minutes)
-        try:
-            tz = timezone(-delta if offset[0] == "-" else delta)
-        except ValueError:  # 24 hours or more
-            return None
-        _TIMEZONES[offset] = tz
-    return tz
-
-
-def _hour_start(hour: str, offset: str) -> datetime | None:
-    """Return the start of an hour such as ``24/Feb/2008:00``, or None if invalid.
-
-    Slices and ``int()`` rather than ``strptime``, which is ten times slower.
-    """
-    month = _MONTHS.get(hour[3:6])
-    tz = _timezone(offset)
-    if month is None or tz is None:
-        return None
-    try:
-        return datetime(int(hour[7:11]), month, int(hour[0:2]), int(hour[12:14]), tzinfo=tz)
-    except ValueError:  # day 32, hour 25, ...
-        return None
-
-
-def _minutes_seconds(mmss: str) -> timedelta | None:
-    """Return the time into the hour of a ``MM:SS`` string, or None if invalid."""
-    delta = _MINUTES_SECONDS.get(mmss)
-    if delta is None:
-        minutes, seconds = int(mmss[0:2]), int(mmss[3:5])
-        if minutes >= 60 or seconds >= 60:
-            return None
-        delta = _MINUTES_SECONDS[mmss] = timedelta(minutes=minutes, seconds=seconds)
-    return delta
-
-
-_TIMESTAMP = re.compile(rf"{_HOUR}:{_MMSS} {_OFFSET}\Z")
-
-
-def _datetime(ts: str) -> datetime | None:
-    """Turn a timestamp such as ``24/Feb/2008:00:08:59 -0600`` into a datetime, or None."""
-    if not _TIMESTAMP.match(ts):
-        return None
-    start = _hour_start(ts[:14], ts[21:])
-    delta = _minutes_seconds(ts[15:20])
-    return None if start is None or delta is None else start + delta
 
 
 _START = re.compile(r"(\S+) (\S+) (\S+) \[([^\]]*)\] ")

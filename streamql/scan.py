@@ -2,7 +2,7 @@ r"""Check every line of a block of Apache log lines at once; cut its columns, or
 
 :func:`block_columns` is the fast check of :mod:`streamql.blocks`: it tells
 whether every line of a block is a good log line (the one test of
-:func:`streamql.apache.block_pattern`, timestamps checked in full), and if so
+:func:`block_pattern`, timestamps checked in full), and if so
 hands back the fields the query needs as one list per field
 (:func:`block_hits`: only for the lines holding some texts). A block it
 refuses is parsed line by line by the caller, so the check may refuse a good
@@ -34,7 +34,9 @@ from collections.abc import Callable, Iterator
 from operator import itemgetter
 from typing import Any
 
-from .apache import BLOCK_FIELDS, RequestParts, _timezone, block_pattern
+from .apache import RequestParts
+from .apache_schema import BLOCK_FIELDS
+from .apache_time import _timezone
 
 __all__ = [
     "ACCELERATED",
@@ -46,6 +48,73 @@ __all__ = [
     "checker",
     "hit_spans",
 ]
+
+
+# Whole blocks of lines at once (see streamql.blocks). A block pattern matches
+# one line, without its newline, and only lines the line parser accepts: the
+# timestamp is checked in full (month names, days per month, leap years, hours,
+# offsets), so a match needs no further check. It may refuse some good lines
+# (none are known); those blocks are parsed line by line, so that costs time,
+# never an answer. "[^"]*" may run past a newline, but such a match covers two
+# lines and is caught by the count of matches, which must equal the count of
+# lines.
+_LONG = "Jan|Mar|May|Jul|Aug|Oct|Dec"
+_DAY = (
+    "(?:(?:0[1-9]|1[0-9]|2[0-8])/(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    f"|(?:29|30)/(?:Jan|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)|31/(?:{_LONG}))"
+    "/(?!0000)[0-9]{4}"
+    "|29/Feb/(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+)
+_BLOCK_TIME = (
+    rf"\[(?:{_DAY}):(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] [+-](?:[01][0-9]|2[0-3])[0-5][0-9]\]"
+)
+_BLOCK_QUOTED = r'[^"\\\n]*(?:\\.[^"\\\n]*)*'  # inside the quotes, for blocks holding a backslash
+_BLOCK_QUOTED_PLAIN = r'[^"]*'
+# The fields a block pattern can capture are the schema's BLOCK_FIELDS, as the
+# line writes them: "req" is the quoted request text the record's method,
+# request and proto come from; referer and agent are in combined lines only.
+
+
+@functools.lru_cache(maxsize=64)
+def block_pattern(format: str, escaped: bool, capture: tuple[str, ...] = ()) -> re.Pattern[str]:
+    """Compile the pattern of one valid line in a block, capturing the ``capture`` fields.
+
+    ``capture`` lists fields of :data:`BLOCK_FIELDS` in that order (the order of the line).
+
+    >>> p = block_pattern("auto", False, ("bytes",))
+    >>> p.findall('h - - [29/Feb/2008:00:08:59 -0600] "GET / HTTP/1.1" 200 12\\n'
+    ...           'h - - [29/Feb/2007:00:08:59 -0600] "GET / HTTP/1.1" 200 34\\n')
+    ['12']
+    """
+    if [f for f in BLOCK_FIELDS if f in capture] != list(capture):
+        raise ValueError(f"block_pattern: capture fields of {BLOCK_FIELDS}, in order: {capture}")
+    if format != "combined" and {"referer", "agent"} & set(capture):
+        raise ValueError("block_pattern: referer and agent are in combined lines only")
+    inside = _BLOCK_QUOTED if escaped else _BLOCK_QUOTED_PLAIN
+    bodies = {
+        "host": r"\S+",
+        "ident": r"\S+",
+        "user": r"\S+",
+        "status": "[0-9]{3}",
+        "bytes": "[0-9]+|-",
+        "req": inside,
+        "referer": inside,
+        "agent": inside,
+    }
+    parts = {
+        name: (f"({body})" if name in capture else f"(?:{body})") for name, body in bodies.items()
+    }
+    tail = {
+        "auto": f'(?: "{inside}" "{inside}")?',
+        "common": "",
+        "combined": f' "{parts["referer"]}" "{parts["agent"]}"',
+    }[format]
+    pattern = (
+        rf"^{parts['host']} {parts['ident']} {parts['user']} {_BLOCK_TIME} "
+        rf'"{parts["req"]}" {parts["status"]} {parts["bytes"]}{tail}[ \t]*$'
+    )
+    return re.compile(pattern, re.MULTILINE)
+
 
 _FORMAT_CODES = {"auto": 0, "common": 1, "combined": 2}
 

@@ -35,10 +35,11 @@ from streamql import (
     scan,
 )
 from streamql.aggregates import Count, CountBy, Distinct, Max, Mean, Min, Sum
-from streamql.apache import BLOCK_FIELDS, block_pattern, parse_apache_line, request_parts
+from streamql.apache import BLOCK_FIELDS, parse_apache_line, request_parts
 from streamql.expr import Expr
 from streamql.files import open_file
 from streamql.sample import write_sample_tree
+from streamql.scan import block_pattern
 
 NONE = optimize.NONE
 
