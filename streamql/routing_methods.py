@@ -37,8 +37,8 @@ def _streams(stage: str, streams: tuple[Any, ...]) -> None:
             )
 
 
-def _multiplex(*streams: Any, maxsize: int = DEFAULT_MAXSIZE) -> Iterator[Any]:
-    return threads.multiplex(streams, maxsize=maxsize)
+def _multiplex(*streams: Any, maxsize: int = DEFAULT_MAXSIZE, ctx: Any = None) -> Iterator[Any]:
+    return threads.multiplex(streams, maxsize=maxsize, ctx=ctx)
 
 
 def _concat(*streams: Any) -> Iterator[Any]:
@@ -95,6 +95,7 @@ class RoutingMethods(StreamBase[T]):
             rowwise=False,
             pure=False,
             infinite=infinite,
+            uses_ctx=True,
         )
         return cls._of((step,))
 
