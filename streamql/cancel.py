@@ -25,9 +25,10 @@ __all__ = ["requested", "stopping", "pull_asking", "inherit"]
 
 Check = Callable[[], bool]
 
-_CHECKS: contextvars.ContextVar[tuple[Check, ...]] = contextvars.ContextVar(
+CHECKS: contextvars.ContextVar[tuple[Check, ...]] = contextvars.ContextVar(
     "streamql_stop_checks", default=()
 )
+"""The stop checks of the current thread (set it around a pull, as :func:`pull_asking` does)."""
 
 
 def requested() -> bool:
@@ -39,7 +40,7 @@ def requested() -> bool:
     ...     requested()
     True
     """
-    return any(check() for check in _CHECKS.get())
+    return any(check() for check in CHECKS.get())
 
 
 @contextmanager
@@ -54,11 +55,11 @@ def stopping(check: Check) -> Iterator[None]:
     >>> requested()
     False
     """
-    token = _CHECKS.set((*_CHECKS.get(), check))
+    token = CHECKS.set((*CHECKS.get(), check))
     try:
         yield
     finally:
-        _CHECKS.reset(token)
+        CHECKS.reset(token)
 
 
 def pull_asking(check: Check, pull: Callable[[], Any]) -> Any:
@@ -67,11 +68,11 @@ def pull_asking(check: Check, pull: Callable[[], Any]) -> Any:
     >>> pull_asking(lambda: True, requested)
     True
     """
-    token = _CHECKS.set((*_CHECKS.get(), check))
+    token = CHECKS.set((*CHECKS.get(), check))
     try:
         return pull()
     finally:
-        _CHECKS.reset(token)
+        CHECKS.reset(token)
 
 
 def inherit(target: Callable[..., Any]) -> Callable[..., Any]:

@@ -92,12 +92,18 @@ def until(
         # run's context does not reach: those run by merge_by_time or multiplex
         # in nested runs, or in threads started during the pull.
         pull = iter(items).__next__
-        asking = cancel.pull_asking
+        checks, seen, mine = cancel.CHECKS, None, ()
         while True:
+            around = checks.get()
+            if around is not seen:
+                seen, mine = around, (*around, expired)
+            token = checks.set(mine)
             try:
-                item = asking(expired, pull)
+                item = pull()
             except StopIteration:
                 return
+            finally:
+                checks.reset(token)
             if expired() or (pred is not None and pred(item)):
                 return
             yield item
