@@ -92,7 +92,9 @@ def until(
         # run's context does not reach: those run by merge_by_time or multiplex
         # in nested runs, or in threads started during the pull.
         pull = iter(items).__next__
-        checks, seen, mine = cancel.CHECKS, None, ()
+        checks = cancel.CHECKS
+        seen: tuple[cancel.Check, ...] | None = None
+        mine: tuple[cancel.Check, ...] = ()
         while True:
             around = checks.get()
             if around is not seen:
