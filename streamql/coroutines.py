@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
+from . import cancel
 from .engine import close_each
 from .errors import StreamError
 from .threads import (
@@ -100,10 +101,12 @@ def _check_consumers(stage: str, consumers: Iterable[Any]) -> list[Any]:
 
 
 def broadcast(consumers: Iterable[Consumer], items: Iterable[Any]) -> int:
-    """Send every item to each consumer in turn, then close them all; return the item count.
+    """Send every item to each consumer in turn, then close them all; return how many were sent.
 
     Terminal; consumes ``items``, holding one item. A consumer that returns
-    (its generator ends) stops receiving. When the source or a consumer fails,
+    (its generator ends) stops receiving; once every consumer has stopped
+    (coroutines that returned, :class:`ConsumerThread` targets done reading),
+    the source is closed and asked to stop, live or not. When the source or a consumer fails,
     every consumer is still closed and the first error is raised here; when
     all goes well, an error raised by a consumer's ``close()`` (a
     :class:`ConsumerThread` whose function failed) is raised.
@@ -128,6 +131,8 @@ def broadcast(consumers: Iterable[Consumer], items: Iterable[Any]) -> int:
                     except StopIteration:
                         active = [a for a in active if a is not c]
                 n += 1
+                if not active:
+                    break
     except BaseException:
         close_each(everyone)
         raise
@@ -140,13 +145,20 @@ def broadcast(consumers: Iterable[Consumer], items: Iterable[Any]) -> int:
 def _broadcast_batches(consumers: list[ConsumerThread], items: Iterable[Any]) -> int:
     """Fan out to consumer threads whole batches of the items ready (threads' batching rule)."""
     channel: Channel[Any] = Channel(DEFAULT_MAXSIZE, producers=1)
-    thread = start_thread(pump, channel, items, False, name=thread_name("broadcast"))
+
+    def all_done() -> bool:
+        return all(c.done for c in consumers)
+
+    with cancel.stopping(all_done):  # the source in the thread stops when no one reads
+        thread = start_thread(pump, channel, items, False, name=thread_name("broadcast"))
     n = 0
     try:
-        for batch in channel.batches(where=thread.name):
+        for batch in channel.batches(where=thread.name, stop=all_done):
             for c in consumers:
                 c.send_many(batch)
             n += len(batch)
+            if all_done():
+                break
     finally:
         channel.close()
         join_all([thread])
@@ -218,7 +230,7 @@ class ConsumerThread:
     thread and raises the exception ``target`` raised (``send`` raises it too,
     once it happened), and ``result`` holds what ``target`` returned. The
     thread starts at the first ``send`` (or ``close``). A target that stops
-    reading early simply has later items dropped.
+    reading early has later items dropped (not buffered), and says so in :attr:`done`.
 
     >>> totals = ConsumerThread(lambda s: s.sum())
     >>> broadcast([totals], [1, 2, 3])
@@ -262,7 +274,13 @@ class ConsumerThread:
         except BaseException as exc:
             self._error = exc
         finally:
-            items.close()  # tells the sender to stop waiting for room
+            items.close()
+            self._channel.close()  # tells the sender to stop (even if target never read)
+
+    @property
+    def done(self) -> bool:
+        """True once ``target`` stopped reading: later items are dropped."""
+        return self._channel.stopped
 
     def send(self, item: Any) -> None:
         """Pass one item to the thread; wait while its buffer is full."""
@@ -272,7 +290,8 @@ class ConsumerThread:
             self._start()
         if self._error is not None:
             raise self._error
-        self._channel.put(item)
+        if not self._channel.stopped:
+            self._channel.put(item)
 
     def send_many(self, items: Iterable[Any]) -> None:
         """Pass several items to the thread at once, in order; see :meth:`send`."""
@@ -282,7 +301,8 @@ class ConsumerThread:
             self._start()
         if self._error is not None:
             raise self._error
-        self._channel.put_many(items)
+        if not self._channel.stopped:
+            self._channel.put_many(items)
 
     def close(self) -> None:
         """End the thread's stream, wait for ``target`` to return, and raise what it raised."""

@@ -25,12 +25,18 @@ reconnect: a connection that breaks mid-stream raises ``OSError``
 arrived and a resend could duplicate them. Streams are re-runnable, so
 re-running the send is the caller's explicit choice.
 
-**The receiver** binds to 127.0.0.1 unless given another host, serves at most
-``max_connections`` peers at once (more are closed at once and counted as
-refused), and drops a connection, logging to ``streamql.net`` and counting it
-in :class:`ReceiverStats` — never raising into the stream — when the peer
-sends a bad hello, an oversized, truncated or undecodable frame, or stays
-silent for ``idle_timeout`` seconds. The other connections carry on.
+**Signed frames.** With ``codec="pickle"`` the receiver answers the hello
+with a frame ``{"nonce": <hex>}``, fresh for each connection, and each frame
+is signed over that nonce and its sequence number (:mod:`streamql.transport`),
+so a captured frame replayed is refused.
+
+**The receiver** (:mod:`streamql.receiver`) binds to 127.0.0.1 unless given
+another host, and drops a connection, logging to ``streamql.net`` and counting
+it in :class:`ReceiverStats` — never raising into the stream — when the peer
+sends a bad hello, an oversized, truncated, slow or undecodable frame, or
+stays silent for ``idle_timeout`` seconds. At ``max_connections`` the peer
+longest without a complete frame is closed to make room for a newcomer.
+The other connections carry on.
 """
 
 from __future__ import annotations
@@ -38,13 +44,21 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
 import time
 from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from .coroutines import ConsumerThread
+from .receiver import (
+    DEFAULT_HOST,
+    FRAME_TIMEOUT,
+    HELLO_MAX,
+    HELLO_TIMEOUT,
+    MAX_RECORDS,
+    Limits,
+    ReceiverStats,
+    serve,
+)
 from .threads import (
     DEFAULT_MAXSIZE,
     Channel,
@@ -54,7 +68,7 @@ from .threads import (
     start_thread,
     thread_name,
 )
-from .transport import MAX_FRAME, Codec, FrameBuffer, FrameError, check_key, codec_for, frame
+from .transport import MAX_FRAME, Codec, FrameBuffer, check_key, codec_for, frame
 
 __all__ = [
     "check_send_options",
@@ -63,14 +77,12 @@ __all__ = [
     "NetConsumer",
     "ReceiverStats",
     "DEFAULT_HOST",
+    "HELLO_TIMEOUT",
+    "FRAME_TIMEOUT",
+    "MAX_RECORDS",
 ]
 
 log = logging.getLogger("streamql.net")
-
-DEFAULT_HOST = "127.0.0.1"
-_POLL = 0.1
-_HELLO_MAX = 1024
-_SAFE_CODECS = ("json", "msgpack")
 
 
 def _address(stage: str, address: object) -> tuple[str, int]:
@@ -175,6 +187,9 @@ def _send(
 ) -> int:
     hello = json.dumps({"streamql": 1, "codec": codec.name}).encode()
     sock.sendall(frame(hello))
+    replies = FrameBuffer(HELLO_MAX)
+    if codec.signed:
+        codec = codec.session(_await_nonce(sock, replies))
     channel: Channel[Any] = Channel(batch * 4, producers=1)
     thread = start_thread(pump, channel, items, False, name=thread_name("send_to"))
     sent = 0
@@ -193,13 +208,31 @@ def _send(
             f"({exc.strerror or exc})"
         ) from exc
     sock.settimeout(timeout)
-    _await_ack(sock, sent)
+    _await_ack(sock, sent, replies)
     return sent
 
 
-def _await_ack(sock: socket.socket, sent: int) -> None:
+def _await_nonce(sock: socket.socket, frames: FrameBuffer) -> bytes:
+    """Read the nonce a receiver of signed frames sends for this connection."""
+    got: list[bytes] = []
+    while not got:
+        data = sock.recv(4096)
+        if not data:
+            raise ConnectionError(
+                "send_to: the receiver closed the connection instead of sending a nonce "
+                "for signed frames; it does not trust pickle senders"
+            )
+        got.extend(frames.feed(data))
+    try:
+        return bytes.fromhex(json.loads(got[0])["nonce"])
+    except (ValueError, TypeError, KeyError):
+        raise ConnectionError(
+            f"send_to: no nonce in the receiver's reply {got[0]!r:.100}"
+        ) from None
+
+
+def _await_ack(sock: socket.socket, sent: int, frames: FrameBuffer) -> None:
     """Wait for the receiver's acknowledgement that it read all ``sent`` records."""
-    frames = FrameBuffer(_HELLO_MAX)
     replies: list[bytes] = []
     try:
         while data := sock.recv(4096):
@@ -235,34 +268,16 @@ class NetConsumer(ConsumerThread):
 
 
 # ------------------------------------------------------------------- receiving
-@dataclass
-class ReceiverStats:
-    """What a receiver did: connections accepted, refused and dropped, records received."""
-
-    accepted: int = 0
-    refused: int = 0
-    dropped: int = 0
-    records: int = 0
-    last_error: str | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    def add(self, **counts: int) -> None:
-        with self._lock:
-            for name, n in counts.items():
-                setattr(self, name, getattr(self, name) + n)
-
-
-class _Drop(Exception):
-    """A peer broke the protocol; its connection is dropped."""
-
-
 def receive_from(
     address: tuple[str, int] | int = (DEFAULT_HOST, 0),
     *,
     senders: int | None = None,
     max_connections: int = 64,
     idle_timeout: float = 60.0,
+    hello_timeout: float = HELLO_TIMEOUT,
+    frame_timeout: float = FRAME_TIMEOUT,
     max_frame: int = MAX_FRAME,
+    max_records: int = MAX_RECORDS,
     trusted: bool = False,
     key: bytes | None = None,
     maxsize: int = DEFAULT_MAXSIZE,
@@ -276,8 +291,12 @@ def receive_from(
     that many connections have been served. Each peer's records come out in
     the order sent; peers' records interleave as they arrive. ``on_bind`` is
     called with the bound (host, port) (useful with port 0). ``trusted=True``
-    (with a ``key``) also accepts pickle; see the module notes for what drops
-    a connection. Memory: at most about ``2 * maxsize`` records buffered.
+    (with a ``key``) also accepts pickle. The limits (``max_connections``,
+    the timeouts, ``max_frame``, ``max_records``) are described in
+    :mod:`streamql.receiver`: a peer over one is dropped and counted in
+    ``stats``, and at the connection limit the idlest peer makes room for a
+    newcomer. Memory: at most about ``2 * maxsize`` records buffered, plus one
+    frame per connection.
 
     >>> r = receive_from(0, senders=1)
     >>> r.close()
@@ -287,158 +306,23 @@ def receive_from(
         _positive("receive_from", "senders", senders, integer=True)
     _positive("receive_from", "max_connections", max_connections, integer=True)
     _positive("receive_from", "idle_timeout", idle_timeout)
+    _positive("receive_from", "hello_timeout", hello_timeout)
+    _positive("receive_from", "frame_timeout", frame_timeout)
     _positive("receive_from", "max_frame", max_frame, integer=True)
+    _positive("receive_from", "max_records", max_records, integer=True)
     check_maxsize("receive_from", maxsize)
     checked_key = check_key("receive_from", key)
     if trusted and checked_key is None:
         raise ValueError("receive_from: trusted=True needs the key its senders sign with")
-    server = _Server(
-        senders,
-        max_connections,
-        idle_timeout,
-        max_frame,
-        checked_key if trusted else None,
-        Channel(maxsize, producers=1),
-        stats if stats is not None else ReceiverStats(),
+    limits = Limits(
+        max_connections, idle_timeout, hello_timeout, frame_timeout, max_frame, max_records
     )
-    return server.run(addr, on_bind)
-
-
-class _Server:
-    def __init__(
-        self,
-        senders: int | None,
-        max_connections: int,
-        idle_timeout: float,
-        max_frame: int,
-        pickle_key: bytes | None,
-        channel: Channel[Any],
-        stats: ReceiverStats,
-    ) -> None:
-        self.senders = senders
-        self.max_connections = max_connections
-        self.idle_timeout = idle_timeout
-        self.max_frame = max_frame
-        self.pickle_key = pickle_key
-        self.channel = channel
-        self.stats = stats
-        self.lock = threading.Lock()
-        self.active: set[threading.Thread] = set()
-
-    def run(
-        self, addr: tuple[str, int], on_bind: Callable[[tuple[str, int]], Any] | None
-    ) -> Generator[Any, None, None]:
-        channel = self.channel
-        with socket.create_server(addr) as listener:
-            listener.settimeout(_POLL)
-            if on_bind is not None:
-                on_bind(listener.getsockname()[:2])
-            acceptor = start_thread(self.accept_loop, listener, name=thread_name("receive_from"))
-            try:
-                for batch in channel.batches(where=acceptor.name):
-                    yield from batch
-            finally:
-                channel.close()
-                join_all([acceptor])
-                with self.lock:
-                    threads = list(self.active)
-                join_all(threads)
-
-    def accept_loop(self, listener: socket.socket) -> None:
-        error: BaseException | None = None
-        accepted = 0
-        try:
-            while not self.channel.stopped and (self.senders is None or accepted < self.senders):
-                try:
-                    conn, peer = listener.accept()
-                except TimeoutError:
-                    continue
-                with self.lock:
-                    full = len(self.active) >= self.max_connections
-                if full:
-                    conn.close()
-                    self.stats.add(refused=1)
-                    log.warning(
-                        "receive_from: refused %s: %d connections open", peer, len(self.active)
-                    )
-                    continue
-                accepted += 1
-                self.stats.add(accepted=1)
-                self.channel.add_producer()
-                thread = threading.Thread(
-                    target=self.serve,
-                    args=(conn, peer),
-                    name=thread_name("connection"),
-                    daemon=True,
-                )
-                with self.lock:
-                    self.active.add(thread)
-                thread.start()
-        except BaseException as exc:
-            error = exc
-        finally:
-            self.channel.finish(error)
-
-    def serve(self, conn: socket.socket, peer: Any) -> None:
-        try:
-            with conn:
-                conn.settimeout(_POLL)
-                self.read(conn)
-        except (_Drop, FrameError, OSError) as exc:
-            self.stats.add(dropped=1)
-            self.stats.last_error = f"{peer}: {exc}"
-            log.warning("receive_from: dropped the connection from %s: %s", peer, exc)
-        finally:
-            with self.lock:
-                self.active.discard(threading.current_thread())
-            self.channel.finish()
-
-    def read(self, conn: socket.socket) -> None:
-        frames = FrameBuffer(self.max_frame)
-        codec: Codec | None = None
-        channel = self.channel
-        last_heard = time.monotonic()
-        received = 0
-        while not channel.stopped:
-            try:
-                data = conn.recv(1 << 18)
-            except TimeoutError:
-                if time.monotonic() - last_heard > self.idle_timeout:
-                    raise _Drop(f"idle for more than {self.idle_timeout} s") from None
-                continue
-            if not data:
-                if frames.pending:
-                    raise _Drop(f"closed in the middle of a frame ({frames.pending} bytes)")
-                conn.sendall(frame(json.dumps({"received": received}).encode()))
-                return
-            last_heard = time.monotonic()
-            for payload in frames.feed(data):
-                if codec is None:
-                    codec = self.hello(payload)
-                    continue
-                records = codec.decode(payload)
-                received += len(records)
-                self.stats.add(records=len(records))
-                if not channel.put_many(records):
-                    return
-
-    def hello(self, payload: bytes) -> Codec:
-        if len(payload) > _HELLO_MAX:
-            raise _Drop(f"hello frame of {len(payload)} bytes; not a streamql sender")
-        try:
-            hello = json.loads(payload)
-        except (ValueError, RecursionError):
-            raise _Drop("no streamql hello; not a streamql sender") from None
-        if not isinstance(hello, dict) or hello.get("streamql") != 1:
-            raise _Drop(f"bad hello {hello!r:.100}")
-        name = hello.get("codec")
-        if name == "pickle":
-            if self.pickle_key is None:
-                raise _Drop("refused codec 'pickle': this receiver does not trust its senders")
-            return codec_for("pickle", key=self.pickle_key)
-        if name not in _SAFE_CODECS:
-            raise _Drop(f"unknown codec {name!r}")
-        try:
-            return codec_for(name)
-        except ValueError as exc:
-            raise _Drop(str(exc)) from None
+    return serve(
+        addr,
+        senders=senders,
+        limits=limits,
+        pickle_key=checked_key if trusted else None,
+        maxsize=maxsize,
+        on_bind=on_bind,
+        stats=stats if stats is not None else ReceiverStats(),
+    )

@@ -7,14 +7,19 @@ many clients at once with a selector, and a misbehaving client — garbage, a
 line that never ends, a flood of idle connections, a disconnect mid-line —
 cannot crash it, starve the others or grow its memory without bound: each
 client holds at most ``max_line`` bytes, at most ``max_connections`` are
-open, and a client silent for ``idle_timeout`` seconds is disconnected.
-Refused lines and clients are rejects (``.rejects``), never silently lost.
+open (a newcomer makes the client longest without a complete line give way),
+and a client silent for ``idle_timeout`` seconds is disconnected. Refused
+lines and clients are rejects (``.rejects``), never silently lost, and a
+client closed to make room is told so: what it already sent is read first,
+then the connection is reset, so its next send or receive fails.
 """
 
 from __future__ import annotations
 
+import contextlib
 import selectors
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -39,7 +44,7 @@ DEFAULT_HOST = "127.0.0.1"
 MAX_LINE = 64 * 1024
 """Longest line :func:`tcp_lines` accepts, in bytes (newline included)."""
 MAX_CONNECTIONS = 100
-"""Most clients :func:`tcp_lines` serves at once; more are refused."""
+"""Most clients :func:`tcp_lines` serves at once; a newcomer makes the idlest give way."""
 IDLE_TIMEOUT = 60.0
 """Seconds of silence after which :func:`tcp_lines` disconnects a client."""
 
@@ -201,15 +206,36 @@ def udp_messages(
     return run()
 
 
+_DRAIN = 1 << 20  # most bytes read from a client being closed to make room
+_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends a reset
+
+
 class _Client:
-    __slots__ = ("buf", "last", "peer", "skipping", "sock")
+    __slots__ = ("buf", "last", "peer", "progress", "skipping", "sock")
 
     def __init__(self, sock: socket.socket, peer: Address, now: float) -> None:
         self.sock = sock
         self.peer = peer
         self.buf = b""
-        self.last = now
+        self.last = now  # when it last sent anything
+        self.progress = now  # when it last completed a line (or connected)
         self.skipping = False  # dropping the rest of an over-long line
+
+
+def _drain(sock: socket.socket) -> bytes:
+    """Read what a client has already sent, without waiting (at most 1 MiB)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < _DRAIN:
+        try:
+            data = sock.recv(1 << 16)
+        except (BlockingIOError, InterruptedError, OSError):
+            break
+        if not data:
+            break
+        chunks.append(data)
+        size += len(data)
+    return b"".join(chunks)
 
 
 def tcp_lines(
@@ -232,9 +258,11 @@ def tcp_lines(
     Memory is bounded by ``max_connections`` x ``max_line``. Each client's
     data is read a chunk per round, so a flooding client cannot starve the
     others. A line longer than ``max_line`` bytes is refused and skipped up to
-    its newline; a client over ``max_connections`` is disconnected at once; a
-    client silent for ``idle_timeout`` seconds is disconnected; a line cut off
-    by a disconnect is refused — each a reject of stage ``tcp_lines``.
+    its newline; a client silent for ``idle_timeout`` seconds is disconnected;
+    a line cut off by a disconnect is refused. With ``max_connections`` open,
+    a newcomer is served and the client longest without a complete line gives
+    way: its lines already sent are read, then its connection is reset (so it
+    sees an error) — each of these a reject of stage ``tcp_lines``.
     Undecodable bytes become ``\\xNN`` escapes. ``tag=True`` yields
     ``((host, port), line)`` pairs.
 
@@ -309,19 +337,27 @@ def tcp_lines(
                             sock, peer = listener.accept()
                         except (BlockingIOError, InterruptedError, ConnectionAbortedError):
                             continue
+                        lines = []
                         if len(clients) >= max_connections:
-                            sock.close()
+                            idlest = min(clients.values(), key=lambda c: c.progress)
+                            lines = receive(idlest, _drain(idlest.sock))
                             own.bad(
                                 "skip",
                                 stage,
-                                f"more than {max_connections} connections",
+                                f"closed to make room: {max_connections} connections open",
                                 "",
-                                origin=(f"{peer[0]}:{peer[1]}", None),
+                                origin=(f"{idlest.peer[0]}:{idlest.peer[1]}", None),
                             )
-                            continue
+                            if idlest.buf and not idlest.skipping:
+                                refuse(idlest, "closed to make room mid-line", idlest.buf)
+                            with contextlib.suppress(OSError):
+                                idlest.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET)
+                            drop(idlest)
                         sock.setblocking(False)
                         clients[sock] = _Client(sock, peer, now)
                         sel.register(sock, selectors.EVENT_READ)
+                        for line in lines:  # what the client that gave way had sent
+                            yield (idlest.peer, line) if tag else line
                         continue
                     client = clients.get(key.fileobj)  # type: ignore[call-overload]
                     if client is None:
@@ -338,7 +374,10 @@ def tcp_lines(
                         drop(client)
                         continue
                     client.last = now
-                    for line in receive(client, data):
+                    lines = receive(client, data)
+                    if lines:
+                        client.progress = now
+                    for line in lines:
                         yield (client.peer, line) if tag else line
                 if now >= next_sweep:
                     next_sweep = now + idle_timeout / 4

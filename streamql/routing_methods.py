@@ -37,8 +37,8 @@ def _streams(stage: str, streams: tuple[Any, ...]) -> None:
             )
 
 
-def _multiplex(*streams: Any, maxsize: int = DEFAULT_MAXSIZE) -> Iterator[Any]:
-    return threads.multiplex(streams, maxsize=maxsize)
+def _multiplex(*streams: Any, maxsize: int = DEFAULT_MAXSIZE, ctx: Any = None) -> Iterator[Any]:
+    return threads.multiplex(streams, maxsize=maxsize, ctx=ctx)
 
 
 def _concat(*streams: Any) -> Iterator[Any]:
@@ -95,6 +95,7 @@ class RoutingMethods(StreamBase[T]):
             rowwise=False,
             pure=False,
             infinite=infinite,
+            uses_ctx=True,
         )
         return cls._of((step,))
 
@@ -130,7 +131,10 @@ class RoutingMethods(StreamBase[T]):
         senders: int | None = None,
         max_connections: int = 64,
         idle_timeout: float = 60.0,
+        hello_timeout: float = net.HELLO_TIMEOUT,
+        frame_timeout: float = net.FRAME_TIMEOUT,
         max_frame: int = MAX_FRAME,
+        max_records: int = net.MAX_RECORDS,
         trusted: bool = False,
         key: bytes | None = None,
         on_bind: Callable[[tuple[str, int]], Any] | None = None,
@@ -148,13 +152,23 @@ class RoutingMethods(StreamBase[T]):
             "senders": senders,
             "max_connections": max_connections,
             "idle_timeout": idle_timeout,
+            "hello_timeout": hello_timeout,
+            "frame_timeout": frame_timeout,
             "max_frame": max_frame,
+            "max_records": max_records,
             "trusted": trusted,
             "key": key,
             "on_bind": on_bind,
             "stats": stats,
         }
-        defaults = {"max_connections": 64, "idle_timeout": 60.0, "max_frame": MAX_FRAME}
+        defaults = {
+            "max_connections": 64,
+            "idle_timeout": 60.0,
+            "hello_timeout": net.HELLO_TIMEOUT,
+            "frame_timeout": net.FRAME_TIMEOUT,
+            "max_frame": MAX_FRAME,
+            "max_records": net.MAX_RECORDS,
+        }
         kwargs = {
             k: v
             for k, v in given.items()

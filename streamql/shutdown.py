@@ -23,6 +23,7 @@ from contextlib import contextmanager, suppress
 from types import FrameType
 from typing import Any
 
+from . import cancel
 from .context import RunContext
 
 __all__ = ["shutdown_on_signals", "default_signals", "add_stop", "stop_requested", "check_event"]
@@ -125,14 +126,16 @@ def add_stop(ctx: RunContext | None, check: Callable[[], bool]) -> None:
 
 
 def stop_requested(ctx: RunContext | None, shutdown: threading.Event | None = None) -> bool:
-    """Say whether ``shutdown`` is set or a later stage of the run asked to stop.
+    """Say whether ``shutdown`` is set or a later stage (of this run or one it feeds) asked to stop.
 
     >>> stop_requested(None, threading.Event())
     False
     """
     if shutdown is not None and shutdown.is_set():
         return True
-    return ctx is not None and any(check() for check in ctx.stops)
+    if ctx is not None and any(check() for check in ctx.stops):
+        return True
+    return cancel.requested()  # a stage running this source in a thread or a nested run
 
 
 def idle_wait(seconds: float, shutdown: threading.Event | None) -> None:

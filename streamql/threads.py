@@ -22,6 +22,7 @@ ever held back waiting for a batch to fill.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import threading
@@ -30,7 +31,10 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, Generic, Protocol, TypeVar
 
+from . import cancel
+from .context import RunContext
 from .errors import StreamError
+from .shutdown import stop_requested
 
 __all__ = [
     "Channel",
@@ -53,6 +57,7 @@ JOIN_TIMEOUT = 2.0
 DEFAULT_MAXSIZE = 8192
 """Default bound, in items, of the buffer between two threads."""
 _POLL = 0.25  # safety net: every wait re-checks its condition at least this often
+_STOP_POLL = 0.02  # how often a waiting consumer looks at the stop requests of its run
 
 
 class _Marker:
@@ -189,15 +194,21 @@ class Channel(Generic[T]):
             self._writable.notify_all()
 
     def batches(
-        self, limit: int | None = None, where: str = "a producer thread"
+        self,
+        limit: int | None = None,
+        where: str = "a producer thread",
+        stop: Callable[[], bool] | None = None,
     ) -> Generator[list[T], None, None]:
         """Yield lists of the items ready, as they arrive; raise a producer's error in turn.
 
         Each list holds what arrived since the last one (at most ``limit``).
+        ``stop``: a check looked at while waiting; once true, the stream ends
+        (a ``until`` further down expired, say, while every producer is quiet).
         """
         items = self._items
         popleft = items.popleft
         cap = limit or self.maxsize
+        poll = _POLL if stop is None else _STOP_POLL
         try:
             while True:
                 n = len(items)
@@ -217,8 +228,10 @@ class Channel(Generic[T]):
                 with self._lock:
                     try:
                         while not items and self._producers > 0:
+                            if stop is not None and stop():
+                                return
                             self._reader_waiting = True
-                            self._readable.wait(_POLL)
+                            self._readable.wait(poll)
                     finally:
                         self._reader_waiting = False
                     if not items:
@@ -243,24 +256,32 @@ def pump(channel: Channel[Any], source: Iterable[Any], own: bool) -> None:
     """
     error: BaseException | None = None
     try:
-        it = iter(source)
-        try:
-            put = channel.put
-            for item in it:
-                if not put(item):
-                    break
-        finally:
-            if own and hasattr(it, "close"):
-                it.close()
+        with cancel.stopping(lambda: channel.stopped):  # a live source polls this
+            _feed(channel, source, own)
     except BaseException as exc:
         error = exc
     finally:
         channel.finish(error)
 
 
+def _feed(channel: Channel[Any], source: Iterable[Any], own: bool) -> None:
+    it = iter(source)
+    try:
+        put = channel.put
+        for item in it:
+            if not put(item):
+                break
+    finally:
+        if own and hasattr(it, "close"):
+            it.close()
+
+
 def start_thread(target: Callable[..., None], *args: Any, name: str) -> threading.Thread:
-    """Start a daemon thread (a source stuck in a system call cannot keep Python alive)."""
-    thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+    """Start a daemon thread (a source stuck in a system call cannot keep Python alive).
+
+    The thread inherits the stop requests of this one (:mod:`streamql.cancel`).
+    """
+    thread = threading.Thread(target=cancel.inherit(target), args=args, name=name, daemon=True)
     thread.start()
     return thread
 
@@ -373,14 +394,21 @@ def _background(items: Iterable[T], maxsize: int) -> Iterator[T]:
             )
 
 
-def multiplex(sources: Iterable[Iterable[T]], *, maxsize: int = DEFAULT_MAXSIZE) -> Iterator[T]:
+def multiplex(
+    sources: Iterable[Iterable[T]],
+    *,
+    maxsize: int = DEFAULT_MAXSIZE,
+    ctx: RunContext | None = None,
+) -> Iterator[T]:
     """Yield the items of several sources as they arrive, each source read in its own thread.
 
     Lazy; at most about ``2 * maxsize`` items buffered. A source that blocks
     never holds back the others; each source's items keep their order; the
     stream ends when every source has ended. The first exception raised by a
     source is raised here; closing stops and joins every thread (each thread
-    closes its own source).
+    closes its own source). A stop request of the run (``until`` further
+    down, a shutdown) ends the stream even while every source is quiet, and
+    reaches each live source in its thread, so it ends within one poll.
 
     >>> sorted(multiplex([range(3), "ab"]), key=str)
     [0, 1, 2, 'a', 'b']
@@ -388,17 +416,18 @@ def multiplex(sources: Iterable[Iterable[T]], *, maxsize: int = DEFAULT_MAXSIZE)
     if isinstance(sources, (str, bytes)) or not isinstance(sources, Iterable):
         raise TypeError(f"multiplex: expected an iterable of sources, got {sources!r}")
     check_maxsize("multiplex", maxsize)
-    return _multiplex(sources, maxsize)
+    return _multiplex(sources, maxsize, ctx)
 
 
-def _multiplex(sources: Iterable[Iterable[T]], maxsize: int) -> Iterator[T]:
+def _multiplex(sources: Iterable[Iterable[T]], maxsize: int, ctx: RunContext | None) -> Iterator[T]:
     sources = list(sources)
     channel: Channel[T] = Channel(maxsize, producers=len(sources))
     threads: list[threading.Thread] = []
     try:
         for source in sources:
             threads.append(start_thread(pump, channel, source, True, name=thread_name("multiplex")))
-        for batch in channel.batches(where="a multiplex source thread"):
+        stop = functools.partial(stop_requested, ctx)
+        for batch in channel.batches(where="a multiplex source thread", stop=stop):
             yield from batch
     finally:
         channel.close()

@@ -14,7 +14,11 @@ payload carries a *batch* of records, encoded by a codec:
 - ``"pickle"`` carries any picklable object, but unpickling data runs code of
   the sender's choosing, so it needs a shared ``key``: every payload is signed
   with HMAC-SHA256 and the signature checked before anything is unpickled. A
-  receiver accepts it only when told it trusts its senders.
+  receiver accepts it only when told it trusts its senders. The signature
+  covers a *nonce* the receiver picks for each connection
+  (:meth:`Codec.session`) and the payload's sequence number, so a captured
+  frame replayed — on another connection, or twice on one — is refused
+  (:class:`ReplayError`) instead of unpickled again.
 
 A payload that does not decode (garbage, a JSON bomb of nested brackets that
 would raise ``RecursionError``, a bad signature) raises :class:`FrameError`.
@@ -37,6 +41,7 @@ from .errors import StreamError
 
 __all__ = [
     "FrameError",
+    "ReplayError",
     "Codec",
     "codec_for",
     "available_codecs",
@@ -49,10 +54,15 @@ MAX_FRAME = 16 * 1024 * 1024
 """Default largest payload a reader accepts, in bytes."""
 HEADER = struct.Struct("!I")
 _SIG = 32  # bytes of an HMAC-SHA256 signature
+_SEQ = struct.Struct("!Q")  # the sequence number of a signed payload
 
 
 class FrameError(StreamError, ValueError):
     """A frame that is too large, or whose payload does not decode."""
+
+
+class ReplayError(FrameError):
+    """A correctly signed payload out of sequence: a captured frame sent again."""
 
 
 # -------------------------------------------------------------------- framing
@@ -142,10 +152,34 @@ class Codec:
         name: str,
         encode: Callable[[list[Any]], bytes],
         decode: Callable[[bytes], list[Any]],
+        session: Callable[[bytes], Codec] | None = None,
     ) -> None:
         self.name = name
         self._encode = encode
         self._decode = decode
+        self._session = session
+
+    @property
+    def signed(self) -> bool:
+        """True for a codec whose payloads are signed, so need a :meth:`session` per connection."""
+        return self._session is not None
+
+    def session(self, nonce: bytes) -> Codec:
+        """Return this codec for one connection: signatures cover ``nonce`` and a sequence number.
+
+        Each side keeps its own count: the n-th payload encoded is the only
+        one the other side's n-th decode accepts. Unsigned codecs return themselves.
+
+        >>> a, b = (codec_for("pickle", key=b"k" * 16).session(b"nonce") for _ in "ab")
+        >>> first = a.encode([1])
+        >>> b.decode(first)
+        [1]
+        >>> b.decode(first)
+        Traceback (most recent call last):
+        ...
+        streamql.transport.ReplayError: transport: signed payload number 0 replayed (expected 1)
+        """
+        return self if self._session is None else self._session(nonce)
 
     def encode(self, records: list[Any]) -> bytes:
         """Encode a batch of records (raises TypeError for a value the codec cannot carry)."""
@@ -212,20 +246,37 @@ def _msgpack_codec() -> Codec | None:
     return Codec("msgpack", encode, decode)
 
 
-def _pickle_codec(key: bytes) -> Codec:
+def _pickle_codec(key: bytes, nonce: bytes = b"") -> Codec:
+    """Pickle signed with ``key`` over ``nonce``, the sequence number and the data."""
+    sent, received = [0], [0]
+
+    def sign(seq: bytes, data: bytes) -> bytes:
+        return hmac.new(key, b"%d:" % len(nonce) + nonce + seq + data, hashlib.sha256).digest()
+
     def encode(records: list[Any]) -> bytes:
         data = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
-        return hmac.new(key, data, hashlib.sha256).digest() + data
+        seq = _SEQ.pack(sent[0])
+        sent[0] += 1
+        return sign(seq, data) + seq + data
 
     def decode(payload: bytes) -> list[Any]:
-        signature, data = payload[:_SIG], payload[_SIG:]
-        expected = hmac.new(key, data, hashlib.sha256).digest()
-        if len(signature) != _SIG or not hmac.compare_digest(signature, expected):
-            raise FrameError("transport: pickle payload with a bad signature (wrong key?)")
+        head = _SIG + _SEQ.size
+        signature, seq, data = payload[:_SIG], payload[_SIG:head], payload[head:]
+        if len(seq) != _SEQ.size or not hmac.compare_digest(signature, sign(seq, data)):
+            raise FrameError(
+                "transport: pickle payload with a bad signature "
+                "(a wrong key, or a frame replayed from another connection)"
+            )
+        (number,) = _SEQ.unpack(seq)
+        if number != received[0]:
+            raise ReplayError(
+                f"transport: signed payload number {number} replayed (expected {received[0]})"
+            )
+        received[0] += 1
         records: list[Any] = pickle.loads(data)
         return records
 
-    return Codec("pickle", encode, decode)
+    return Codec("pickle", encode, decode, lambda n: _pickle_codec(key, n))
 
 
 def available_codecs() -> list[str]:

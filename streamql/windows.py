@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple, TypeVar
 
+from . import cancel
 from .aggregates import Aggregate, Collect
 from .context import RunContext
 from .defaults import MAX_FUTURE, MISSING
@@ -50,8 +51,9 @@ def until(
 
     Lazy; constant memory. A predicate ends the stream *before* the first item
     it accepts; an Event or the timeout (counted from the first request) ends
-    it as soon as it is seen. In a Stream, a live source polls the Event and
-    the deadline too, so the stream ends on time even when no item comes.
+    it as soon as it is seen. A live source polls the Event and the deadline
+    too (also one run in a thread or a nested Stream upstream), so the stream
+    ends on time even when no item comes.
 
     >>> list(until(lambda n: n > 2, [1, 2, 3, 1]))
     [1, 2]
@@ -78,11 +80,33 @@ def until(
         def expired() -> bool:
             return (event is not None and event.is_set()) or time.monotonic() >= deadline
 
-        if event is not None or limit is not None:
-            add_stop(ctx, expired)
+        if event is None and limit is None:
+            for item in items:
+                if pred is not None and pred(item):
+                    return
+                yield item
+            return
+        add_stop(ctx, expired)
         if expired():
             return
-        for item in items:
+        # Each pull also carries the request to the sources upstream that this
+        # run's context does not reach: those run by merge_by_time or multiplex
+        # in nested runs, or in threads started during the pull.
+        pull = iter(items).__next__
+        checks = cancel.CHECKS
+        seen: tuple[cancel.Check, ...] | None = None
+        mine: tuple[cancel.Check, ...] = ()
+        while True:
+            around = checks.get()
+            if around is not seen:
+                seen, mine = around, (*around, expired)
+            token = checks.set(mine)
+            try:
+                item = pull()
+            except StopIteration:
+                return
+            finally:
+                checks.reset(token)
             if expired() or (pred is not None and pred(item)):
                 return
             yield item

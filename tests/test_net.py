@@ -21,7 +21,7 @@ import pytest
 from streamql import Stream
 from streamql.coroutines import broadcast
 from streamql.net import NetConsumer, ReceiverStats, send_to
-from streamql.transport import frame
+from streamql.transport import FrameBuffer, codec_for, frame
 
 KEY = b"0123456789abcdef-shared"
 TIMEOUT = 10
@@ -169,27 +169,100 @@ def wait_for(condition: Any, what: str) -> None:
         time.sleep(0.01)
 
 
-def test_connection_limit_refuses_extra() -> None:
+def test_connection_limit_evicts_the_idlest_for_a_newcomer() -> None:
     rx = Receiver(senders=2, max_connections=1)
     with raw_connection(rx.address) as first:
         first.sendall(hello())
         wait_for(lambda: rx.stats.accepted == 1, "the first connection")
-        with pytest.raises(ConnectionError):
-            send_to(rx.address, ["refused"])
-        first.sendall(frame(b'["ok"]'))
-        wait_for(lambda: rx.stats.records == 1, "the first record")
-    # The slot frees once the receiver has seen the first sender hang up; until
-    # then a new sender is refused, so try again until it gets in.
+        assert send_to(rx.address, ["in"]) == 1  # the silent first one made room
+        assert_hung_up(first)
+    assert rx.join() == ["in"]
+    assert (rx.stats.evicted, rx.stats.refused, rx.stats.dropped) == (1, 0, 0)
+
+
+def test_trickling_peers_cannot_keep_a_good_sender_out() -> None:
+    rx = Receiver(senders=65, max_connections=64, idle_timeout=60)
+    tricklers = [raw_connection(rx.address) for _ in range(64)]
+    try:
+        for s in tricklers:
+            s.sendall(b"\x00")  # the first byte of a hello that never comes
+        wait_for(lambda: rx.stats.accepted == 64, "64 trickling connections")
+        for s in tricklers:
+            s.sendall(b"\x00")  # one more byte each, well within the idle timeout
+        assert send_to(rx.address, [{"n": i} for i in range(1000)]) == 1000
+    finally:
+        for s in tricklers:
+            s.close()
+    assert rx.join() == [{"n": i} for i in range(1000)]
+    assert rx.stats.evicted >= 1 and rx.stats.refused == 0
+
+
+def trickle_until_hung_up(s: socket.socket) -> None:
+    """Send a byte every 20 ms until the receiver hangs up (bounded: fails after TIMEOUT)."""
     deadline = time.monotonic() + TIMEOUT
-    while True:
-        try:
-            send_to(rx.address, ["late"])
-            break
-        except ConnectionError:
-            assert time.monotonic() < deadline, "the freed slot was never given out"
-            time.sleep(0.05)
-    assert rx.join() == ["ok", "late"]
-    assert rx.stats.refused >= 1
+    try:
+        while time.monotonic() < deadline:
+            s.sendall(b"\x00")
+            time.sleep(0.02)
+    except OSError:  # reset or broken pipe: hung up
+        return
+    raise AssertionError("the receiver kept a trickling peer")
+
+
+def test_a_peer_must_say_hello_in_time_however_often_it_sends() -> None:
+    rx = Receiver(senders=1, hello_timeout=0.2, idle_timeout=60)
+    with raw_connection(rx.address) as s:
+        s.sendall(struct.pack("!I", 100))  # a hello of 100 bytes, sent a byte at a time
+        trickle_until_hung_up(s)
+    assert rx.join() == []
+    assert rx.stats.dropped == 1 and "no hello within" in str(rx.stats.last_error)
+
+
+def test_a_frame_must_arrive_in_time_however_often_bytes_come() -> None:
+    rx = Receiver(senders=1, frame_timeout=0.2, idle_timeout=60)
+    with raw_connection(rx.address) as s:
+        s.sendall(hello() + frame(b'["ok"]') + struct.pack("!I", 1000))
+        trickle_until_hung_up(s)
+    assert rx.join() == ["ok"]
+    assert rx.stats.dropped == 1 and "a frame took more than" in str(rx.stats.last_error)
+
+
+def test_a_frame_of_too_many_records_is_refused_and_counted() -> None:
+    rx = Receiver(senders=1, max_records=1000)
+    many_empty_lists = b"[" + b"[]," * 1000 + b"[]]"  # 1,001 records in 3 kB
+    with raw_connection(rx.address) as s:
+        s.sendall(hello() + frame(b'["ok"]') + frame(many_empty_lists))
+        assert_hung_up(s)
+    assert rx.join() == ["ok"]
+    assert rx.stats.dropped == 1 and "max_records=1,000" in str(rx.stats.last_error)
+
+
+def read_nonce(s: socket.socket) -> bytes:
+    frames = FrameBuffer(1024)
+    got: list[bytes] = []
+    while not got:
+        data = s.recv(1024)
+        assert data, "no nonce"
+        got.extend(frames.feed(data))
+    return bytes.fromhex(json.loads(got[0])["nonce"])
+
+
+def test_a_captured_signed_frame_replayed_is_refused_and_counted() -> None:
+    rx = Receiver(senders=3, trusted=True, key=KEY)
+    with raw_connection(rx.address) as s:
+        s.sendall(hello("pickle"))
+        captured = frame(codec_for("pickle", key=KEY).session(read_nonce(s)).encode([1]))
+        s.sendall(captured + captured)  # the same frame twice on one connection
+        assert_hung_up(s)
+    with raw_connection(rx.address) as s:
+        s.sendall(hello("pickle"))
+        read_nonce(s)  # a fresh nonce: the captured frame's signature no longer holds
+        s.sendall(captured)
+        assert_hung_up(s)
+    assert send_to(rx.address, [{2}], codec="pickle", key=KEY) == 1  # a real sender still works
+    assert rx.join() == [1, {2}]
+    assert (rx.stats.dropped, rx.stats.replayed) == (2, 1)
+    assert "replayed from another connection" in str(rx.stats.last_error)
 
 
 def test_idle_connection_dropped() -> None:

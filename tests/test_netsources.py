@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -94,25 +95,52 @@ def test_tcp_lines_from_several_clients_with_bad_ones_among_them() -> None:
 
 
 @pytest.mark.filterwarnings("ignore::streamql.RejectedLinesWarning")
-def test_tcp_lines_limits_connections_and_drops_idle_clients() -> None:
-    server = Server(tcp_lines, address=0, max_connections=3, idle_timeout=0.2)
+def test_tcp_lines_drops_idle_clients() -> None:
+    server = Server(tcp_lines, address=0, idle_timeout=0.2)
     try:
         idle = [connect(server.address) for _ in range(3)]  # a flood of silent clients
         try:
-            time.sleep(0.1)
-            with connect(server.address) as extra:  # one too many: closed at once
-                extra.settimeout(TIMEOUT)
-                assert extra.recv(10) == b""
-            for s in idle:  # the idle ones are dropped after idle_timeout
+            for s in idle:  # dropped after idle_timeout
                 assert s.recv(10) == b""
         finally:
             for s in idle:
                 s.close()
-        with connect(server.address) as late:  # room again for a real client
+        with connect(server.address) as late:
             late.sendall(b"hello\n")
             assert server.wait_items(1) == ["hello\n"]
     finally:
         server.close()
+
+
+@pytest.mark.filterwarnings("ignore::streamql.errors.RejectedLinesWarning")
+def test_trickling_clients_give_way_to_a_newcomer_and_are_told() -> None:
+    server = Server(lambda **kw: Stream.tcp_lines(0, max_connections=4, **kw))
+    tricklers = [connect(server.address) for _ in range(4)]
+    try:
+        tricklers[0].sendall(b"said before giving way\n")
+        server.wait_items(1)
+        for s in tricklers:
+            s.sendall(b"a byte at a time, never a whole line")
+        with connect(server.address) as good:  # the house is full: one trickler gives way
+            good.sendall(b"good\n")
+            assert server.wait_items(2)[1] == "good\n"
+        told = 0
+        for s in tricklers:
+            s.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                try:
+                    s.recv(10)
+                except ConnectionResetError:  # reset: the client sees the refusal
+                    told += 1
+        assert told == 1
+    finally:
+        for s in tricklers:
+            s.close()
+        server.close()
+    assert server.items == ["said before giving way\n", "good\n"]
+    run = server.source.last_run  # then each trickler's line cut short when it hung up
+    assert run.first_reject["reason"] == "closed to make room: 4 connections open"
+    assert run.rejected["tcp_lines"] >= 2
 
 
 def test_a_flooding_client_does_not_starve_a_quiet_one() -> None:

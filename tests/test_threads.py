@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import itertools
+import os
 import queue
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streamql import Stream
+from streamql.coroutines import ConsumerThread, consumer
 from streamql.threads import background, concat, from_queue, multiplex, to_queue, zip_sources
 
 MILLION = 1_000_000
@@ -252,3 +255,104 @@ def test_concat_and_zip_close_their_sources() -> None:
     closed.clear()
     assert Stream.concat(Stream(gen("c")), Stream(gen("d"))).take(3).list() == [0, 1, 2]
     assert closed == ["c"]
+
+
+# ------------------------------------------- live sources behind threads stop
+def _fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def _settled(baseline_threads: set[threading.Thread], baseline_fds: set[str]) -> bool:
+    """Wait (up to 30 s, only to bound a hang) until no new thread or fd remains."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        extra = set(threading.enumerate()) - baseline_threads
+        if not extra and _fds() <= baseline_fds:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.fixture
+def live_log(tmp_path: Path) -> Path:
+    path = tmp_path / "live.log"
+    path.write_text("".join(f"line {i}\n" for i in range(5)))
+    return path
+
+
+def _routes(path: Path) -> dict[str, Callable[[], object]]:
+    live = Stream.follow(path, from_start=True, poll=0.01)
+    quiet = Stream.follow(path, poll=0.01)  # at the end: never yields
+    return {
+        "background.take": lambda: live.background().take(3).list(),
+        "background.first": lambda: live.background().first(),
+        "background.until": lambda: quiet.background().until(timeout=0.05).list(),
+        "multiplex.take": lambda: Stream.multiplex(live, quiet).take(4).list(),
+        "multiplex.first": lambda: Stream.multiplex(quiet, live).first(),
+        "multiplex.until": lambda: Stream.multiplex(quiet, quiet).until(timeout=0.05).list(),
+        "merge_by_time.until": lambda: (
+            Stream.merge_by_time(live, quiet, on=len).until(timeout=0.05).list()
+        ),
+        "merge_by_time.take": lambda: Stream.merge_by_time(live, live, on=len).take(3).list(),
+        "broadcast": lambda: live.broadcast(ConsumerThread(lambda s: s.take(2))),
+        "broadcast.coroutines": lambda: live.broadcast(_take_coroutine(2)),
+    }
+
+
+@consumer
+def _take_coroutine(n: int) -> Generator[None, object, None]:
+    for _ in range(n):
+        yield
+
+
+EXPECTED = {
+    "background.take": ["line 0\n", "line 1\n", "line 2\n"],
+    "background.first": "line 0\n",
+    "background.until": [],
+    "multiplex.take": ["line 0\n", "line 1\n", "line 2\n", "line 3\n"],
+    "multiplex.first": "line 0\n",
+    "multiplex.until": [],
+    "merge_by_time.until": [],  # the quiet stream holds the merge back until the end
+}
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "background.take",
+        "background.first",
+        "background.until",
+        "multiplex.take",
+        "multiplex.first",
+        "multiplex.until",
+        "merge_by_time.until",
+        "merge_by_time.take",
+        "broadcast",
+        "broadcast.coroutines",
+    ],
+)
+def test_a_live_source_behind_threads_stops_with_no_thread_or_fd_left(
+    live_log: Path, route: str
+) -> None:
+    run = _routes(live_log)[route]
+    baseline_threads, baseline_fds = set(threading.enumerate()), _fds()
+    for _ in range(20):
+        got = run()
+        if route in EXPECTED:
+            assert got == EXPECTED[route]
+        elif route == "merge_by_time.take":
+            assert isinstance(got, list) and len(got) == 3
+        else:  # broadcast: the count of items read before every consumer was done
+            assert isinstance(got, int) and got >= 2
+        assert _settled(baseline_threads, baseline_fds), (
+            route,
+            set(threading.enumerate()) - baseline_threads,
+        )
+
+
+def test_plain_multiplex_under_until_ends_on_time(live_log: Path) -> None:
+    from streamql.follow import follow
+    from streamql.windows import until
+
+    quiet = [follow([str(live_log)], poll=0.01), follow([str(live_log)], poll=0.01)]
+    assert list(until(None, multiplex(quiet), timeout=0.05)) == []
