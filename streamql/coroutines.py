@@ -17,6 +17,7 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from . import cancel
+from ._lazy import lazy
 from .engine import close_each
 from .errors import StreamError
 from .threads import (
@@ -30,7 +31,10 @@ from .threads import (
 )
 
 if TYPE_CHECKING:
+    from . import stream as _api
     from .stream import Stream
+else:  # the layer above: a target gets its items as a Stream (loaded when a thread starts)
+    _api = lazy("streamql.stream")
 
 __all__ = [
     "Consumer",
@@ -266,11 +270,9 @@ class ConsumerThread:
                 self._thread.start()
 
     def _run(self) -> None:
-        from .stream import Stream  # the Stream class imports this module's methods
-
         items = self._channel.items()
         try:
-            self.result = self.target(Stream(items))
+            self.result = self.target(_api.Stream(items))
         except BaseException as exc:
             self._error = exc
         finally:

@@ -14,20 +14,30 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import netsources
 from ._lazy import lazy
 from .aggregates import Aggregate
 from .base import StreamBase
-from .defaults import GRACE, MAX_FUTURE, MAX_LINE, MISSING, POLL
+from .defaults import (
+    GRACE,
+    IDLE_TIMEOUT,
+    MAX_FUTURE,
+    MAX_LINE,
+    MISSING,
+    POLL,
+    TCP_CONNECTIONS,
+    TCP_MAX_LINE,
+)
 from .plan import Step, render_call
 
 if TYPE_CHECKING:
     from . import follow as _follow
     from . import logfile as _logfile
-    from . import windows
+    from . import netsources, windows
     from .stream import Stream
 else:  # imported when a live method first runs
-    _follow, _logfile, windows = (lazy(f"streamql.{m}") for m in ("follow", "logfile", "windows"))
+    _follow, _logfile, netsources, windows = (
+        lazy(f"streamql.{m}") for m in ("follow", "logfile", "netsources", "windows")
+    )
 
 __all__ = ["LiveMethods"]
 
@@ -194,9 +204,9 @@ class LiveMethods(StreamBase[T]):
         cls,
         address: Address,
         *,
-        max_line: int = netsources.MAX_LINE,
-        max_connections: int = netsources.MAX_CONNECTIONS,
-        idle_timeout: float = netsources.IDLE_TIMEOUT,
+        max_line: int = TCP_MAX_LINE,
+        max_connections: int = TCP_CONNECTIONS,
+        idle_timeout: float = IDLE_TIMEOUT,
         tag: bool = False,
         shutdown: threading.Event | None = None,
         poll: float = _POLL,
@@ -211,9 +221,9 @@ class LiveMethods(StreamBase[T]):
         Stream.tcp_lines(9000, max_connections=10).grep('ERROR')
         """
         defaults = {
-            "max_line": netsources.MAX_LINE,
-            "max_connections": netsources.MAX_CONNECTIONS,
-            "idle_timeout": netsources.IDLE_TIMEOUT,
+            "max_line": TCP_MAX_LINE,
+            "max_connections": TCP_CONNECTIONS,
+            "idle_timeout": IDLE_TIMEOUT,
             "tag": False,
             "shutdown": None,
             "poll": _POLL,

@@ -49,6 +49,7 @@ from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
 from .coroutines import ConsumerThread
+from .defaults import IDLE_TIMEOUT, RECEIVER_CONNECTIONS
 from .receiver import (
     DEFAULT_HOST,
     FRAME_TIMEOUT,
@@ -272,8 +273,8 @@ def receive_from(
     address: tuple[str, int] | int = (DEFAULT_HOST, 0),
     *,
     senders: int | None = None,
-    max_connections: int = 64,
-    idle_timeout: float = 60.0,
+    max_connections: int = RECEIVER_CONNECTIONS,
+    idle_timeout: float = IDLE_TIMEOUT,
     hello_timeout: float = HELLO_TIMEOUT,
     frame_timeout: float = FRAME_TIMEOUT,
     max_frame: int = MAX_FRAME,

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .context import RunContext
+from .defaults import HOST, IDLE_TIMEOUT, TCP_CONNECTIONS, TCP_MAX_LINE
 from .follow import DEFAULT_POLL, split_lines
 from .shutdown import check_event, stop_requested
 
@@ -39,14 +40,7 @@ __all__ = [
     "IDLE_TIMEOUT",
 ]
 
-DEFAULT_HOST = "127.0.0.1"
-"""Where a bare port is bound: this machine only."""
-MAX_LINE = 64 * 1024
-"""Longest line :func:`tcp_lines` accepts, in bytes (newline included)."""
-MAX_CONNECTIONS = 100
-"""Most clients :func:`tcp_lines` serves at once; a newcomer makes the idlest give way."""
-IDLE_TIMEOUT = 60.0
-"""Seconds of silence after which :func:`tcp_lines` disconnects a client."""
+DEFAULT_HOST, MAX_LINE, MAX_CONNECTIONS = HOST, TCP_MAX_LINE, TCP_CONNECTIONS
 
 Address = tuple[str, int]
 OnBind = Callable[[Address], Any]

@@ -38,6 +38,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .defaults import FRAME_TIMEOUT, HELLO_TIMEOUT, HOST, MAX_RECORDS
 from .threads import Channel, check_maxsize, join_all, start_thread, thread_name
 from .transport import Codec, FrameBuffer, FrameError, ReplayError, codec_for, frame
 
@@ -54,15 +55,9 @@ __all__ = [
 
 log = logging.getLogger("streamql.net")
 
-DEFAULT_HOST = "127.0.0.1"
+DEFAULT_HOST = HOST
 HELLO_MAX = 1024
 """Largest hello (and acknowledgement) frame, in bytes."""
-HELLO_TIMEOUT = 10.0
-"""Seconds a peer has, from connecting, to send its hello."""
-FRAME_TIMEOUT = 30.0
-"""Seconds a frame, once its first byte has arrived, has to arrive in full."""
-MAX_RECORDS = 100_000
-"""Most records one frame may carry (a sender batches 2,000 by default)."""
 _POLL = 0.1
 _SAFE_CODECS = ("json", "msgpack")
 

@@ -12,14 +12,29 @@ import builtins
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import coroutines, net, pool, threads
+from ._lazy import lazy
 from .base import StreamBase
+from .defaults import (
+    FRAME_TIMEOUT,
+    HELLO_TIMEOUT,
+    HOST,
+    IDLE_TIMEOUT,
+    MAX_FRAME,
+    MAX_RECORDS,
+    QUEUE_MAXSIZE,
+    RECEIVER_CONNECTIONS,
+)
 from .plan import Step
-from .threads import DEFAULT_MAXSIZE, QueueLike
-from .transport import MAX_FRAME
 
 if TYPE_CHECKING:
+    from . import coroutines, net, pool, threads
     from .stream import Stream
+    from .threads import QueueLike
+else:  # imported when a routing method first runs
+    coroutines, net, pool, threads = (
+        lazy(f"streamql.{m}") for m in ("coroutines", "net", "pool", "threads")
+    )
+DEFAULT_MAXSIZE = QUEUE_MAXSIZE
 
 __all__ = ["RoutingMethods"]
 
@@ -126,15 +141,15 @@ class RoutingMethods(StreamBase[T]):
     @classmethod
     def receive_from(
         cls,
-        address: tuple[str, int] | int = (net.DEFAULT_HOST, 0),
+        address: tuple[str, int] | int = (HOST, 0),
         *,
         senders: int | None = None,
-        max_connections: int = 64,
-        idle_timeout: float = 60.0,
-        hello_timeout: float = net.HELLO_TIMEOUT,
-        frame_timeout: float = net.FRAME_TIMEOUT,
+        max_connections: int = RECEIVER_CONNECTIONS,
+        idle_timeout: float = IDLE_TIMEOUT,
+        hello_timeout: float = HELLO_TIMEOUT,
+        frame_timeout: float = FRAME_TIMEOUT,
         max_frame: int = MAX_FRAME,
-        max_records: int = net.MAX_RECORDS,
+        max_records: int = MAX_RECORDS,
         trusted: bool = False,
         key: bytes | None = None,
         on_bind: Callable[[tuple[str, int]], Any] | None = None,
@@ -162,12 +177,12 @@ class RoutingMethods(StreamBase[T]):
             "stats": stats,
         }
         defaults = {
-            "max_connections": 64,
-            "idle_timeout": 60.0,
-            "hello_timeout": net.HELLO_TIMEOUT,
-            "frame_timeout": net.FRAME_TIMEOUT,
+            "max_connections": RECEIVER_CONNECTIONS,
+            "idle_timeout": IDLE_TIMEOUT,
+            "hello_timeout": HELLO_TIMEOUT,
+            "frame_timeout": FRAME_TIMEOUT,
             "max_frame": MAX_FRAME,
-            "max_records": net.MAX_RECORDS,
+            "max_records": MAX_RECORDS,
         }
         kwargs = {
             k: v

@@ -10,18 +10,17 @@ import os
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-from . import (
-    binary,
-    blocks,
-    files,
-    markup,
-)
+from . import blocks, files
+from ._lazy import lazy
 from .base import Source, StreamBase, check_path
 from .files import MAX_LINE
 from .plan import Step
 
 if TYPE_CHECKING:
+    from . import binary, markup
     from .stream import Stream
+else:  # imported when such a source is first made
+    binary, markup = lazy("streamql.binary"), lazy("streamql.markup")
 
 __all__ = ["SourceMethods"]
 

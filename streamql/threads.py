@@ -33,6 +33,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from . import cancel
 from .context import RunContext
+from .defaults import QUEUE_MAXSIZE
 from .errors import StreamError
 from .shutdown import stop_requested
 
@@ -54,8 +55,7 @@ log = logging.getLogger("streamql.threads")
 
 JOIN_TIMEOUT = 2.0
 """Seconds a consumer waits for its producer threads to stop before giving up on them."""
-DEFAULT_MAXSIZE = 8192
-"""Default bound, in items, of the buffer between two threads."""
+DEFAULT_MAXSIZE = QUEUE_MAXSIZE
 _POLL = 0.25  # safety net: every wait re-checks its condition at least this often
 _STOP_POLL = 0.02  # how often a waiting consumer looks at the stop requests of its run
 

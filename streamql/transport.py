@@ -37,6 +37,7 @@ import struct
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .defaults import MAX_FRAME
 from .errors import StreamError
 
 __all__ = [
@@ -50,8 +51,6 @@ __all__ = [
     "MAX_FRAME",
 ]
 
-MAX_FRAME = 16 * 1024 * 1024
-"""Default largest payload a reader accepts, in bytes."""
 HEADER = struct.Struct("!I")
 _SIG = 32  # bytes of an HMAC-SHA256 signature
 _SEQ = struct.Struct("!Q")  # the sequence number of a signed payload

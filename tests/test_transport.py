@@ -15,7 +15,7 @@ KEY = b"0123456789abcdef-shared"
 scalars = (
     st.none() | st.booleans() | st.integers(min_value=-(2**53), max_value=2**53)
     | st.floats(allow_nan=False) | st.text() | st.binary()
-    | st.datetimes() | st.datetimes(timezones=st.timezones()) | st.dates()
+    | st.datetimes() | st.datetimes(timezones=st.timezones(), allow_imaginary=False) | st.dates()
 )  # fmt: skip
 records = st.recursive(
     scalars,
