@@ -11,7 +11,6 @@ short delegate to a plain function in a domain module (``files``, ``text``,
 from __future__ import annotations
 
 import builtins
-import functools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, TypeVar
@@ -20,11 +19,9 @@ from . import (
     aggregates,
     apache,
     binary,
-    dask_engine,
     files,
     flow,
     markup,
-    parallel,
     records,
     terminals,
     text,
@@ -32,6 +29,7 @@ from . import (
 from .base import ENGINES, Explanation, Source, StreamBase, check_path
 from .context import Errors
 from .display_methods import DisplayMethods
+from .engines import engine_named
 from .errors import StreamError
 from .expr import Expr, field_equals
 from .live_methods import LiveMethods
@@ -435,21 +433,12 @@ class Stream(LiveMethods[T], RoutingMethods[T], DisplayMethods[T], StreamBase[T]
         consume: Callable[[Iterator[Any]], Any],
         agg: Callable[[], aggregates.Aggregate],
     ) -> Any:
-        """Run a terminal with the default engine, or as an aggregate over parts of its files."""
-        engine = engine or self._settings.engine
-        if engine == "default":
+        """Run a terminal with the default engine, or with the engine registered by that name."""
+        name = engine or self._settings.engine
+        chosen = engine_named(name)
+        if name == "default":  # its own path still runs the terminal's consume (and progress)
             return self._run(consume, agg)
-        if engine not in ENGINES:
-            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-        settings = self._settings
-        run = (  # the same parts either way: forked here, or Dask tasks
-            parallel.run_parallel
-            if engine == "processes"
-            else functools.partial(dask_engine.run_dask, client=settings.client)
-        )
-        return run(
-            self._plan(), agg(), settings.workers, report=self.last_run, options=settings.options
-        )
+        return chosen.run(self._plan(), agg(), self._settings, self.last_run)
 
     def _extreme(
         self,

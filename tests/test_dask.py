@@ -31,7 +31,9 @@ from streamql.aggregates import (  # noqa: E402
     Sum,
     Top,
 )
+from streamql.base import Settings  # noqa: E402
 from streamql.engine import RunReport  # noqa: E402
+from streamql.engines import engine_named  # noqa: E402
 from streamql.errors import CorruptFileError, ParseError  # noqa: E402
 from streamql.sample import SampleTree, write_sample_tree  # noqa: E402
 
@@ -93,9 +95,21 @@ def default_run(stream: Stream[Any], agg: Aggregate) -> tuple[Any, RunReport]:
     return result, stream.last_run
 
 
+def run_dask(
+    steps: tuple[Any, ...],
+    agg: Aggregate,
+    workers: int | None = None,
+    client: Any = None,
+    report: RunReport | None = None,
+) -> Any:
+    """The Dask engine through the engines' protocol, as a terminal runs it."""
+    settings = Settings("dask", workers=workers, client=client)
+    return engine_named("dask").run(steps, agg, settings, report or RunReport())
+
+
 def dask_run(stream: Stream[Any], agg: Aggregate, **kwargs: Any) -> tuple[Any, RunReport]:
     report = RunReport()
-    result = quiet(lambda: dask_engine.run_dask(stream.steps, agg, report=report, **kwargs))
+    result = quiet(lambda: run_dask(stream.steps, agg, report=report, **kwargs))
     return result, report
 
 
@@ -167,7 +181,7 @@ def test_a_part_raises_its_own_error(client: Any, tmp_path: Path) -> None:
     with pytest.raises(ParseError) as plain:
         s.count()
     with pytest.raises(ParseError, match=re.escape(f"{path}:1501")) as raised:
-        dask_engine.run_dask(s.steps, Count(), workers=4, client=client)
+        run_dask(s.steps, Count(), workers=4, client=client)
     assert str(raised.value) == str(plain.value)
     assert (raised.value.path, raised.value.lineno) == (str(path), 1501)
 
@@ -177,7 +191,7 @@ def test_a_part_raises_its_own_error(client: Any, tmp_path: Path) -> None:
     with pytest.raises(CorruptFileError) as plain_corrupt:
         s.count()
     with pytest.raises(CorruptFileError) as corrupt:
-        dask_engine.run_dask(s.steps, Count(), client=client)
+        run_dask(s.steps, Count(), client=client)
     assert str(corrupt.value) == str(plain_corrupt.value)
 
 
@@ -188,7 +202,7 @@ def test_the_active_client_is_used_without_one_passed(
     monkeypatch.setattr(dask_engine, "_on_client", lambda c, tasks: seen.append(c) or [])
     monkeypatch.setattr(dask_engine, "merge_results", lambda *args: "merged")
     with client.as_current():
-        assert dask_engine.run_dask(Stream.lines(tree.root).steps, Count()) == "merged"
+        assert run_dask(Stream.lines(tree.root).steps, Count()) == "merged"
     assert seen == [client]
 
 
@@ -203,27 +217,27 @@ def test_without_a_client_it_runs_in_local_processes(
     path = tmp_path / "log"
     path.write_text("a b\n" * 10 + "a\n")
     with pytest.raises(ParseError, match=re.escape("field: ") + ".*" + re.escape(f"{path}:11")):
-        dask_engine.run_dask(Stream.lines(path).field(1, errors="raise").steps, Count())
+        run_dask(Stream.lines(path).field(1, errors="raise").steps, Count())
 
 
 def test_plans_that_cannot_run_in_parts_say_why(tmp_path: Path) -> None:
     path = tmp_path / "log"
     path.write_text("a\n")
     with pytest.raises(ValueError, match=r"engine='dask': take\(1\) needs the whole stream"):
-        dask_engine.run_dask(Stream.lines(path).take(1).steps, Count())
+        run_dask(Stream.lines(path).take(1).steps, Count())
     with pytest.raises(ValueError, match="engine='dask': the query must start from files"):
-        dask_engine.run_dask(Stream(["a"]).steps, Count())
+        run_dask(Stream(["a"]).steps, Count())
     with pytest.raises(ValueError, match="engine='dask': workers must be an int >= 1, got 0"):
-        dask_engine.run_dask(Stream.lines(path).steps, Count(), workers=0)
+        run_dask(Stream.lines(path).steps, Count(), workers=0)
     with pytest.raises(TypeError, match=r"client must be a distributed\.Client, got 'tcp"):
-        dask_engine.run_dask(Stream.lines(path).steps, Count(), client="tcp://x:8786")  # type: ignore[arg-type]
+        run_dask(Stream.lines(path).steps, Count(), client="tcp://x:8786")  # type: ignore[arg-type]
 
 
 def test_an_empty_tree_needs_no_tasks(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     report = RunReport()
     steps = Stream.lines(tmp_path / "empty").steps
-    assert dask_engine.run_dask(steps, Max(), workers=3, report=report) is None
+    assert run_dask(steps, Max(), workers=3, report=report) is None
     assert report.completed
 
 
@@ -232,7 +246,7 @@ def test_without_dask_it_says_what_to_install(
 ) -> None:
     monkeypatch.setitem(sys.modules, "dask", None)  # import dask now raises ImportError
     with pytest.raises(ImportError, match=re.escape("pip install 'streamql[dask]'")):
-        dask_engine.run_dask(Stream.lines(tmp_path).steps, Count())
+        run_dask(Stream.lines(tmp_path).steps, Count())
 
 
 @pytest.mark.usefixtures("small_parts")
