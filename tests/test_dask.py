@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import multiprocessing
+import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -263,3 +265,29 @@ def test_pushed_down_terminals_on_the_cluster(client: Any, tree: SampleTree) -> 
         assert quiet(lambda t=terminal: t(on_cluster)) == quiet(lambda t=terminal: t(log))
         assert on_cluster.last_run.rejected == log.last_run.rejected
     assert "aggregate=Sum('bytes')" in log.explain(aggregate=Sum("bytes"))
+
+
+def test_a_program_read_on_standard_input_runs_without_a_client(tmp_path: Path) -> None:
+    """Spawn cannot start ``<stdin>`` again: its processes are forked (it once broke the pool)."""
+    path = tmp_path / "log"
+    path.write_text("a 1\nb 2\nc 3\n")
+    program = (
+        "from streamql import Stream\n"
+        f"print('answer:', Stream.lines({str(path)!r}).field(1).map(int).sum(engine='dask'))\n"
+    )
+    repo = str(Path(__file__).resolve().parents[1])
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])),
+    }
+    done = subprocess.run(
+        [sys.executable, "-"],
+        input=program,
+        capture_output=True,
+        text=True,
+        timeout=180,  # a hang fails the test instead of freezing the suite
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "answer: 6\n"
