@@ -267,7 +267,7 @@ def _homebound(result: PartResult) -> PartResult:
 
 
 def merge_results(
-    agg: Aggregate, results: Sequence[PartResult], report: RunReport, stacklevel: int = 5
+    agg: Aggregate, results: Sequence[PartResult], report: RunReport, stacklevel: int = 6
 ) -> Any:
     """Merge the parts' results in part order into ``agg``'s answer; warn of rejects once.
 
