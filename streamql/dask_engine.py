@@ -64,11 +64,13 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from .aggregates import Aggregate
 from .engine import RunReport
 from .engines import EngineSettings
+from .errors import StreamError
 from .optimize import Options
 from .parallel import (
     Part,
@@ -273,10 +275,16 @@ def _on_scheduler(
     if dask.config.get("scheduler", None) is not None:
         return list(dask.compute(*delayed))
     # chunksize=1: hand out one part at a time, so no process idles while another holds six.
-    with dask.config.set({"multiprocessing.context": _start_method()}):
-        found = dask.compute(
-            *delayed, scheduler="processes", num_workers=min(workers, len(tasks)), chunksize=1
-        )
+    try:
+        with dask.config.set({"multiprocessing.context": _start_method()}):
+            found = dask.compute(
+                *delayed, scheduler="processes", num_workers=min(workers, len(tasks)), chunksize=1
+            )
+    except BrokenProcessPool as exc:
+        raise StreamError(
+            "engine='dask': a local worker process died (killed by a signal, or out of memory)"
+            "\n\nTry fewer workers, or the default engine."
+        ) from exc
     return list(found)
 
 

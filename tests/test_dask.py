@@ -6,6 +6,7 @@ import gzip
 import multiprocessing
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -19,7 +20,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from streamql import F, RejectedLinesWarning, Stream, dask_engine, parallel  # noqa: E402
+from streamql import F, RejectedLinesWarning, Stream, StreamError, dask_engine, parallel  # noqa: E402
 from streamql.aggregates import (  # noqa: E402
     Aggregate,
     Count,
@@ -291,3 +292,20 @@ def test_a_program_read_on_standard_input_runs_without_a_client(tmp_path: Path) 
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "answer: 6\n"
+
+
+def test_a_local_worker_that_dies_is_a_stream_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONHASHSEED", "6640")  # dask's processes scheduler would set it
+    path = tmp_path / "log"
+    path.write_text("a\n" * 10 + "kill\n")
+
+    def die(line: str) -> str:
+        if line.startswith("kill"):
+            os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+        return line
+
+    with pytest.raises(StreamError, match="engine='dask': a local worker process died"):
+        Stream.lines(path).map(die).count(engine="dask")
+    assert not multiprocessing.active_children()
