@@ -300,6 +300,7 @@ def test_a_local_worker_that_dies_is_a_stream_error(
     monkeypatch.setenv("PYTHONHASHSEED", "6640")  # dask's processes scheduler would set it
     path = tmp_path / "log"
     path.write_text("a\n" * 10 + "kill\n")
+    before = set(multiprocessing.active_children())  # the module's cluster stays
 
     def die(line: str) -> str:
         if line.startswith("kill"):
@@ -308,4 +309,4 @@ def test_a_local_worker_that_dies_is_a_stream_error(
 
     with pytest.raises(StreamError, match="engine='dask': a local worker process died"):
         Stream.lines(path).map(die).count(engine="dask")
-    assert not multiprocessing.active_children()
+    assert set(multiprocessing.active_children()) <= before

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from streamql import Stream, StreamError, parallel
 from streamql.forkpool import WorkerDied, map_forked
 
-pytestmark = pytest.mark.usefixtures("no_leaked_threads")
+pytestmark = pytest.mark.usefixtures("no_leaked_threads", "no_new_children")
 
 
 def children_of(pid: int) -> list[int]:
@@ -40,6 +41,23 @@ def children_of(pid: int) -> list[int]:
         except psutil.NoSuchProcess:
             continue
     return found
+
+
+_before: set[int] = set()
+
+
+def new_children() -> list[int]:
+    """This process's live children that were not there when the test began."""
+    return [pid for pid in children_of(os.getpid()) if pid not in _before]
+
+
+@pytest.fixture
+def no_new_children() -> Iterator[None]:
+    """Fail the test if it leaves a child process behind (a forkserver from before may stay)."""
+    _before.clear()
+    _before.update(children_of(os.getpid()))
+    yield
+    assert new_children() == []
 
 
 def gone(pid: int) -> bool:
@@ -109,7 +127,7 @@ def test_no_worker_outlives_a_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     path.write_text("".join(f"h{i} {i}\n" for i in range(500)))
     s = Stream.lines(path).field(1).map(int).using("processes", workers=2)
     assert s.sum() == sum(range(500))
-    assert children_of(os.getpid()) == []
+    assert new_children() == []
 
     def boom(n: int) -> int:
         if n == 50:
@@ -118,7 +136,7 @@ def test_no_worker_outlives_a_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
     with pytest.raises(KeyError):
         s.map(boom).sum()
-    assert children_of(os.getpid()) == []
+    assert new_children() == []
 
 
 @needs_proc
@@ -184,7 +202,7 @@ def test_results_come_in_order_and_stop_at_the_first_that_says_so() -> None:
     assert map_forked(lambda i: i, 0, workers=3) == []
     # The first to stop *in order* wins, though a later one stops too.
     assert map_forked(lambda i: i, 9, workers=2, stop=lambda r: r in (3, 7)) == [0, 1, 2, 3]
-    assert children_of(os.getpid()) == []
+    assert new_children() == []
 
 
 @needs_proc
@@ -208,4 +226,4 @@ def test_a_dead_worker_names_what_it_ran() -> None:
 
     with pytest.raises(WorkerDied, match=r"died while it ran 1: exit status 3"):
         map_forked(exit_on_one, 3, workers=1)
-    assert children_of(os.getpid()) == []
+    assert new_children() == []

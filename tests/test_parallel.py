@@ -242,9 +242,10 @@ def test_an_answer_that_cannot_travel_home_says_so(
     monkeypatch.setattr(parallel, "MIN_PART_BYTES", 100)
     path = tmp_path / "log"
     path.write_text("a\n" * 200)
+    before = set(multiprocessing.active_children())
     with pytest.raises(StreamError, match=r"result of part 1 of 2 \(.*log, bytes 0-.*\) cannot"):
         Stream.lines(path).map(lambda line: lambda: line).list(engine="processes")
-    assert multiprocessing.active_children() == []
+    assert set(multiprocessing.active_children()) <= before
 
 
 def test_engines_are_registered_by_name(tmp_path: Path) -> None:
