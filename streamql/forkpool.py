@@ -4,7 +4,9 @@
 one index at a time per worker, and returns the results in index order. The
 function travels by the fork itself (nothing is pickled on the way out, so a
 closure over lambdas works); only the results travel home, pickled, each over
-its worker's own pipe.
+its worker's own pipe. It forks with :func:`os.fork` and talks over
+:func:`os.pipe`, not through :mod:`multiprocessing`, which would cost a first
+run more to import than the whole engine does.
 
 What can go wrong, and what happens:
 
@@ -30,26 +32,31 @@ Every run ends with its workers joined: none is left behind, whatever happened.
 from __future__ import annotations
 
 import ctypes
-import multiprocessing
 import os
+import pickle
+import select
 import signal
+import struct
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+import time
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from multiprocessing.connection import Connection, wait
+from dataclasses import dataclass
 from types import FrameType
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from .errors import StreamError
 
 __all__ = ["map_forked", "WorkerDied"]
 
 R = TypeVar("R")
-Process = multiprocessing.process.BaseProcess
 
 # How long a stopped worker gets to end on SIGTERM before it is sent SIGKILL.
 _GRACE_SECONDS = 2.0
+_SIZE = struct.Struct("!Q")  # each message: its length, then its pickle
+_STOP = -1  # the index that tells a worker to end
 
 
 class WorkerDied(StreamError):
@@ -69,6 +76,45 @@ class _Unsendable:
 
 class _Terminated(BaseException):
     """SIGTERM reached the parent during a run (raised by the handler, re-sent after cleanup)."""
+
+
+@dataclass
+class _Worker:
+    pid: int
+    orders: int  # the parent's end of the pipe that carries indexes down
+    results: int  # the parent's end of the pipe that carries results up
+    exitcode: int | None = None  # as multiprocessing gives it: -N for killed by signal N
+
+    def reap(self, block: bool = True) -> bool:
+        """Collect the exit status if the worker has ended; whether it has."""
+        if self.exitcode is None:
+            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+            if pid == 0:
+                return False
+            self.exitcode = os.waitstatus_to_exitcode(status)
+        return True
+
+
+def _write(fd: int, payload: bytes) -> None:
+    data = memoryview(_SIZE.pack(len(payload)) + payload)
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def _read(fd: int, n: int) -> bytes:
+    chunks, left = [], n
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _receive(fd: int) -> Any:
+    (size,) = _SIZE.unpack(_read(fd, _SIZE.size))
+    return pickle.loads(_read(fd, size))
 
 
 def _how_it_ended(exitcode: int | None) -> str:
@@ -91,8 +137,8 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _died(worker: Process, index: int, describe: Callable[[int], str]) -> WorkerDied:
-    worker.join(_GRACE_SECONDS)
+def _died(worker: _Worker, index: int, describe: Callable[[int], str]) -> WorkerDied:
+    _stop([worker])
     return WorkerDied(
         f"a worker process (pid {worker.pid}) died while it ran {describe(index)}: "
         f"{_how_it_ended(worker.exitcode)}\n\n"
@@ -103,55 +149,76 @@ def _died(worker: Process, index: int, describe: Callable[[int], str]) -> Worker
     )
 
 
-def _serve(
-    func: Callable[[int], Any], conn: Connection, inherited: Sequence[Connection], parent: int
-) -> None:
-    """A worker: run ``func`` on each index the parent sends, until it sends None or goes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, forked with it
-    _die_with_parent(parent)
-    for other in inherited:  # the parent's ends of the pipes: only the parent may hold them
-        other.close()
+def _serve(func: Callable[[int], Any], orders: int, results: int) -> None:
+    """A worker: run ``func`` on each index the parent sends, until it sends _STOP or goes."""
     while True:
         try:
-            index = conn.recv()
+            index = _receive(orders)
         except (EOFError, OSError):
             return
-        if index is None:
+        if index == _STOP:
             return
         result = func(index)
         try:
-            conn.send((index, result))
+            payload = pickle.dumps((index, result), pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # it does not pickle
+            payload = pickle.dumps((index, _Unsendable(f"{type(exc).__name__}: {exc}")))
+        try:
+            _write(results, payload)
         except OSError:
             return  # the parent went
-        except Exception as exc:  # it does not pickle: nothing was sent
-            conn.send((index, _Unsendable(f"{type(exc).__name__}: {exc}")))
 
 
-def _start(
-    fork: Any, func: Callable[[int], Any], ends: list[Connection]
-) -> tuple[Connection, Process]:
-    """Fork one worker; return the parent's end of its pipe (added to ``ends``) and it."""
-    mine, theirs = fork.Pipe()
-    ends.append(mine)
-    worker: Process = fork.Process(
-        target=_serve, args=(func, theirs, list(ends), os.getpid()), daemon=True
-    )
-    worker.start()
-    theirs.close()  # now only the worker holds it: its end closes when the worker goes
-    return mine, worker
+def _start(func: Callable[[int], Any], workers: list[_Worker]) -> _Worker:
+    """Fork one worker, with a pipe each way; the parent's other pipes closed in it."""
+    down_read, down_write = os.pipe()
+    up_read, up_write = os.pipe()
+    for stream in (sys.stdout, sys.stderr):  # or the child would write out their buffers again
+        with suppress(Exception):
+            stream.flush()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the worker
+        code = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's, forked with it
+            _die_with_parent(parent)
+            for fd in (down_write, up_read, *(f for w in workers for f in (w.orders, w.results))):
+                os.close(fd)
+            _serve(func, down_read, up_write)
+            code = 0
+        except BaseException:
+            with suppress(Exception):
+                traceback.print_exc()
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                with suppress(Exception):
+                    stream.flush()
+            os._exit(code)
+    os.close(down_read)
+    os.close(up_write)
+    return _Worker(pid, down_write, up_read)
 
 
-def _stop(workers: Sequence[Process]) -> None:
-    """End every worker still running: SIGTERM, then SIGKILL after a grace period; join all."""
+def _stop(workers: list[_Worker]) -> None:
+    """End every worker: close its pipes; SIGTERM, then SIGKILL after a grace period; reap all."""
     for worker in workers:
-        if worker.is_alive():
-            worker.terminate()
+        for fd in (worker.orders, worker.results):
+            with suppress(OSError):
+                os.close(fd)
+        worker.orders = worker.results = -1
+        if not worker.reap(block=False):
+            with suppress(ProcessLookupError):
+                os.kill(worker.pid, signal.SIGTERM)
+    deadline = time.monotonic() + _GRACE_SECONDS
     for worker in workers:
-        worker.join(_GRACE_SECONDS)
-        if worker.is_alive():
-            worker.kill()
-            worker.join()
+        while not worker.reap(block=False) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if not worker.reap(block=False):
+            with suppress(ProcessLookupError):
+                os.kill(worker.pid, signal.SIGKILL)
+            worker.reap()
 
 
 @contextmanager
@@ -195,7 +262,7 @@ def map_forked(
     Terminal; holds the results. Ends early, with the results up to and
     including the first, in index order, for which ``stop`` is true. Raises
     :class:`WorkerDied` (its text names ``describe(index)``) as soon as a
-    worker dies without its result; workers are joined before it returns or
+    worker dies without its result; workers are reaped before it returns or
     raises. POSIX only (it forks).
 
     >>> map_forked(lambda i: i * i, 5, workers=2)
@@ -205,47 +272,46 @@ def map_forked(
     """
     if count == 0:
         return []
-    fork = multiprocessing.get_context("fork")
     results: dict[int, R] = {}
-    running: dict[Connection, tuple[int, Process]] = {}
-    started: list[Process] = []
-    ends: list[Connection] = []
+    started: list[_Worker] = []
+    running: dict[int, tuple[int, _Worker]] = {}  # results fd -> (index, worker)
     todo = iter(range(count))
     with _sigterm_unwinds():
         try:
             for _ in range(min(workers, count)):
-                mine, worker = _start(fork, func, ends)
+                worker = _start(func, started)
                 started.append(worker)
                 index = next(todo)
-                mine.send(index)
-                running[mine] = (index, worker)
+                _write(worker.orders, pickle.dumps(index))
+                running[worker.results] = (index, worker)
+            poller = select.poll()
+            for fd in running:
+                poller.register(fd, select.POLLIN)
             done = 0  # results[0:done] are all in
             while done < count:
-                for ready in wait(list(running)):
-                    conn = cast(Connection, ready)
-                    index, worker = running.pop(conn)
+                for fd, _event in poller.poll():
+                    index, worker = running.pop(fd)
                     try:
-                        got, result = conn.recv()
+                        got, result = _receive(fd)
                         if isinstance(result, _Unsendable):
                             raise StreamError(
                                 f"the result of {describe(got)} cannot be pickled home: "
                                 f"{result.reason}"
                             )
                         results[got] = result
-                        index = next(todo, -1)
-                        conn.send(None if index < 0 else index)
+                        index = next(todo, _STOP)
+                        _write(worker.orders, pickle.dumps(index))
                     except (EOFError, OSError):
-                        if index >= 0:
+                        if index != _STOP:
                             raise _died(worker, index, describe) from None
-                        continue  # it sent its last result, and went before it was told to
-                    if index >= 0:
-                        running[conn] = (index, worker)
+                    if index == _STOP:
+                        poller.unregister(fd)
+                    else:
+                        running[fd] = (index, worker)
                 while done in results:
                     done += 1
                     if stop(results[done - 1]):
                         return [results[i] for i in range(done)]
             return [results[i] for i in range(count)]
         finally:
-            for conn in ends:
-                conn.close()
             _stop(started)

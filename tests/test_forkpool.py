@@ -163,7 +163,17 @@ print("children:", len(children()))
 
 
 @needs_proc
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize(
+    "signum",
+    [
+        signal.SIGTERM,
+        signal.SIGINT,
+        pytest.param(
+            signal.SIGKILL,  # nothing runs in the parent: the kernel ends the workers with it
+            marks=pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG"),
+        ),
+    ],
+)
 def test_a_signal_to_the_parent_stops_its_workers(tmp_path: Path, signum: int) -> None:
     path = tmp_path / "log"
     path.write_text("line\n" * 2000)
