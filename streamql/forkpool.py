@@ -26,7 +26,7 @@ What can go wrong, and what happens:
   kill it with its parent; elsewhere it ends when it next asks for work and
   finds the pipe closed.
 
-Every run ends with its workers joined: none is left behind, whatever happened.
+Every run ends with its workers reaped: none is left behind, whatever happened.
 """
 
 from __future__ import annotations
