@@ -9,8 +9,6 @@ delegate to a plain function.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import importlib
 import os
 import reprlib
 import weakref
@@ -18,15 +16,17 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from . import aggregates, files, progress, scan
+from . import aggregates, files, progress
 from .context import Reject, RunContext
-from .engine import RunReport, StepStats, execute, running
+from .engine import RunReport, execute, running
+from .engines import engine_named
 from .errors import StreamError
+from .explain import Explanation, explain_plan
 from .expr import Expr
 from .optimize import DEFAULT as DEFAULT_OPTIONS
-from .optimize import Options, for_aggregate, optimize
+from .optimize import Options
 from .plan import Step
-from .progress import Bar, Progress
+from .progress import Progress
 from .schema import Schema, schema_of
 
 if TYPE_CHECKING:
@@ -53,13 +53,6 @@ class _Missing:
 
 MISSING: Any = _Missing()
 """The default of ``default=`` arguments: no default given (an empty stream raises)."""
-
-
-class Explanation(str):
-    """The text of ``explain()``: a str that shows as itself at the REPL."""
-
-    def __repr__(self) -> str:
-        return str(self)
 
 
 class Source:
@@ -125,9 +118,6 @@ def check_path(stage: str, path: object) -> None:
         raise TypeError(f"{stage}: expected a path, got {path!r}")
 
 
-ENGINES = ("default", "processes", "dask")
-
-
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """How a Stream's terminals run it: engine, worker count, planner options."""
@@ -154,13 +144,6 @@ class Settings:
 
 
 DEFAULT_SETTINGS = Settings()
-
-
-def _block_check(plan: Iterable[Step]) -> list[str]:
-    """The line explain() adds when blocks of lines are checked: which check does it."""
-    if not any(step.note and "blocks" in step.note for step in plan):
-        return []
-    return [f"  blocks are checked by {scan.checker()}"]
 
 
 class StreamBase(Generic[T]):
@@ -262,8 +245,8 @@ class StreamBase(Generic[T]):
         Stream.lines('log').field(0).using(engine='processes', options=Options(prescan=False))
         """
         current = self._settings
-        if engine is not None and engine not in ENGINES:
-            raise ValueError(f"using: engine must be one of {ENGINES}, got {engine!r}")
+        if engine is not None:
+            engine_named(engine, "using")  # a ValueError naming the engines there are
         if workers is not None and (not isinstance(workers, int) or workers < 1):
             raise ValueError(f"using: workers must be an int >= 1, got {workers!r}")
         if options is not None and not isinstance(options, Options):
@@ -368,128 +351,34 @@ class StreamBase(Generic[T]):
           2. field(1)                      row-wise, may reject ...3 in ...2 out ...1 rejected ... s
         ran in ... s: 2 items out, 1 rejected
         """
-        options = self._settings.options
-        steps, fold = self._steps, aggregate
-        if aggregate is not None:
-            if not isinstance(aggregate, aggregates.Aggregate):
-                raise TypeError(
-                    f"explain: aggregate must be an aggregation such as Sum('bytes'), "
-                    f"got {aggregate!r}"
-                )
-            steps, fold = for_aggregate(steps, aggregate, options)
-        plan = optimize(steps, options)  # as it will run
-        shown = [f"Stream({s.args[0]!r})" if s.name == "Stream" else s.render() for s in plan]
-        width = max(len(s) for s in shown) + 4
-        props = [", ".join(step.properties()) for step in plan]
-        head = repr(self) + (f".aggregate({aggregate!r})" if aggregate is not None else "")
-        lines = [head, ""]
-        then = [f"  then {aggregate!r} of the items"] if fold is aggregate is not None else []
-        then += _block_check(plan)
-        if not analyze:
-            for i, (label, flags) in enumerate(zip(shown, props, strict=True), 1):
-                lines.append(f"  {i}. {label:<{width}}{flags}".rstrip())
-            return Explanation("\n".join(lines + then))
-        probes: list[StepStats] = []
-        run = self._plan()
-        if aggregate is not None:
-            run, fold = for_aggregate(run, aggregate, options)
-        answer: Any = None
-        with running(run, self.last_run, probes=probes, warn=False, options=options) as it:
-            if fold is None:
-                for _ in it:
-                    pass
-            else:
-                answer = fold.finish(fold.add_all(fold.start(), it))
-        rejected = self.last_run.rejected
-        flag_width = max(len(f) for f in props) + 2
-        upstream = 0.0
-        came: int | None = None  # items in: what the step before handed out
-        for i, (step, label, flags, stats) in enumerate(
-            zip(plan, shown, props, probes, strict=True), 1
-        ):
-            own = max(stats.seconds - upstream, 0.0)
-            upstream = stats.seconds
-            bad = rejected.get(step.name, 0)
-            refused = f"{bad:>7,} rejected" if step.rejects else " " * 16
-            taken = " " * 13 if came is None else f"{came:>10,} in"
-            lines.append(
-                f"  {i}. {label:<{width}}{flags:<{flag_width}}{taken}{stats.items:>10,} out "
-                f"{refused}{own:>9.3f} s"
-            )
-            came = stats.items
-        total = sum(rejected.values())
-        lines += then
-        lines.append(
-            f"ran in {self.last_run.seconds:.3f} s: {probes[-1].items:,} items out, "
-            f"{total:,} rejected"
-        )
-        if fold is not None:
-            said = repr(answer)
-            lines.append(f"answer: {said[:200]}{'...' if len(said) > 200 else ''}")
-        read, of = self.last_run.bytes_read, self.last_run.bytes_total
-        if of:
-            lines.append(
-                f"read {read:,} of {of:,} bytes ({100 * read / of:.0f}%) of the files it names"
-            )
-        return Explanation("\n".join(lines))
+        return explain_plan(self, analyze, aggregate)
 
-    # --------------------------------------------------------------- running
     def __iter__(self) -> Iterator[T]:
         """Run the query, yielding its items; closing the iterator closes every stage."""
-        steps = self._plan()
-        return execute(steps, self.last_run, self._settings.options, self._observers(steps))
+        steps, settings = self._plan(), self._settings
+        bars = progress.observers(steps, settings.progress)
+        return execute(steps, self.last_run, settings.options, bars)
 
     def _answer(self, agg: aggregates.Aggregate, engine: str | None = None) -> Any:
-        """Run a terminal's aggregation with the query's engine (or ``engine``)."""
+        """Run a terminal's aggregation with the engine registered by that name.
+
+        The query's engine unless ``engine`` names another; every engine takes
+        the same plan, aggregation, settings and report (:mod:`streamql.engines`).
+        """
         for part in agg.aggs.values() if isinstance(agg, aggregates.Many) else (agg,):
             read = part.fields_read()
             if isinstance(part.where, Expr):
                 read |= part.where.fields()
             self._check_fields(part.name, read)
-        name = engine or self._settings.engine
-        if name == "default":
-            return self._fold(agg)
-        if name not in ENGINES:
-            raise ValueError(f"engine must be one of {ENGINES}, got {name!r}")
-        settings = self._settings
-        if name == "processes":
-            run = importlib.import_module(".parallel", __package__).run_parallel
-        else:
-            dask = importlib.import_module(".dask_engine", __package__)
-            run = functools.partial(dask.run_dask, client=settings.client)
-        return run(
-            self._plan(), agg, settings.workers, report=self.last_run, options=settings.options
-        )
-
-    def _fold(self, agg: aggregates.Aggregate) -> Any:
-        """Run the plan in this process, folding its items into ``agg``; return the answer.
-
-        When the planner can push ``agg`` into the plan
-        (:func:`~streamql.optimize.for_aggregate`), the plan yields partial states instead.
-        """
-        options = self._settings.options
-        steps, fold = for_aggregate(self._plan(), agg, options)
-        # A pushed-down plan yields one state per block: a bar moves at each.
-        observers = self._observers(steps, automatic=True, every=1 if fold is not agg else None)
-        with running(steps, self.last_run, options=options, observers=observers) as it:
-            state = fold.add_all(fold.start(), it)
-        return fold.finish(state)
+        chosen = engine_named(engine or self._settings.engine)
+        return chosen.run(self._plan(), agg, self._settings, self.last_run)
 
     def _run(self, consume: Callable[[Iterator[Any]], U]) -> U:
         """Run the plan into ``consume`` (a sink such as ``write`` or ``send_to``)."""
-        steps, options = self._plan(), self._settings.options
-        observers = self._observers(steps, automatic=True)
-        with running(steps, self.last_run, options=options, observers=observers) as it:
+        steps, settings = self._plan(), self._settings
+        bars = progress.observers(steps, settings.progress, auto=True)
+        with running(steps, self.last_run, options=settings.options, observers=bars) as it:
             return consume(it)
-
-    def _observers(
-        self, steps: tuple[Step, ...], *, automatic: bool = False, every: int | None = None
-    ) -> list[Bar]:
-        """The observers of a run: the query's progress bar, or an automatic one (terminals)."""
-        spec = self._settings.progress
-        if spec is None and automatic and progress.wanted(steps):
-            spec = progress.automatic()  # on in notebooks, or as show_progress() set it
-        return [] if spec is None else [spec.bar(every or progress.EVERY)]
 
     @property
     def rejects(self) -> Stream[Reject]:

@@ -16,7 +16,9 @@ Where the parts run:
   one; else Dask's local ``"processes"`` scheduler with one process per core.
   Not Dask's ``"threads"`` default: parsing is pure Python, and threads would
   take turns at the GIL. The processes are spawned, so a script that runs a
-  query needs the usual ``if __name__ == "__main__":`` guard.
+  query needs the usual ``if __name__ == "__main__":`` guard; a program
+  that spawn cannot start again (one read from standard input) gets forked
+  processes instead, where the system has them.
 
 The plan travels with cloudpickle, so lambdas in ``where`` or ``map`` work;
 named functions travel by reference, so the workers need streamql and the
@@ -46,7 +48,7 @@ Run on this machine, here with Dask's synchronous scheduler:
 >>> with open(path, "w") as f:
 ...     _ = f.write("a 1\\nb 2\\nc 3\\n")
 >>> with dask.config.set(scheduler="synchronous"):
-...     run_dask(Stream.lines(path).field(1).map(int).steps, Sum(), workers=2)
+...     Stream.lines(path).field(1).map(int).sum(engine="dask")
 6
 """
 
@@ -55,16 +57,21 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import multiprocessing
 import os
 import pickle
 import sys
+import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from .aggregates import Aggregate
 from .engine import RunReport
-from .optimize import DEFAULT, Options
+from .engines import EngineSettings
+from .errors import StreamError
+from .optimize import Options
 from .parallel import (
     Part,
     PartFailed,
@@ -76,7 +83,7 @@ from .parallel import (
 )
 from .plan import Step
 
-__all__ = ["run_dask", "DaskClient"]
+__all__ = ["DaskEngine", "DaskClient"]
 
 _MISSING_DASK = "engine='dask' needs Dask: pip install 'streamql[dask]'"
 # Scheduler settings under which dask.compute would use the current distributed client
@@ -182,61 +189,70 @@ def _task(
 
 
 # ------------------------------------------------------------------- engine
-def run_dask(
-    steps: Sequence[Step],
-    agg: Aggregate,
-    workers: int | None = None,
-    report: RunReport | None = None,
-    client: DaskClient | None = None,
-    options: Options = DEFAULT,
-) -> Any:
-    """Compute ``agg`` over the plan's items as Dask tasks, one per part, merging in part order.
+class DaskEngine:
+    """The Dask engine: the plan's parts as Dask tasks, one per part, merged in part order.
 
     Terminal; each worker streams its part, holding only its partial state;
-    the partial states are merged here. ``workers`` is how many parts to aim
-    for (default: the cluster's threads with a client, else every core);
-    ``report``, if given, is filled as the default engine fills it;
-    ``options`` are the planner's, applied to each part's plan. Raises
-    ValueError when the plan cannot run in parts, and a part's own exception
-    when one fails: that of the first part, in order, that failed.
+    the partial states are merged here. ``settings.client`` is the cluster
+    (see the module's docstring for where the parts run without one);
+    ``settings.workers`` how many parts to aim for (default: the cluster's
+    threads with a client, else every core); ``settings.options`` are the
+    planner's, applied to each part's plan. Raises ValueError when the plan
+    cannot run in parts, and a part's own exception when one fails: that of
+    the first part, in order, that failed.
 
     >>> import dask, os, tempfile
     >>> from streamql import Stream
     >>> from streamql.aggregates import Count, Max, Many
+    >>> from streamql.base import Settings
     >>> path = os.path.join(tempfile.mkdtemp(), "log")
     >>> with open(path, "w") as f:
     ...     _ = f.write("GET /a 200\\nGET /b 404\\nGET /c 200\\n")
     >>> plan = Stream.lines(path).field(1).steps
     >>> with dask.config.set(scheduler="synchronous"):
-    ...     run_dask(plan, Many({"n": Count(), "last": Max()}))
+    ...     DaskEngine().run(plan, Many({"n": Count(), "last": Max()}), Settings(), RunReport())
     {'n': 3, 'last': '/c'}
     """
-    dask = _import_dask()
-    check_workers("dask", workers)
-    if client is not None and not callable(getattr(client, "submit", None)):
-        raise TypeError(f"engine='dask': client must be a distributed.Client, got {client!r}")
-    if client is None and dask.config.get("scheduler", None) in _FOR_A_CLIENT:
-        client = _active_client()
-    if workers is None:
-        workers = _threads(client) if client is not None else (os.cpu_count() or 1)
-    try:
-        parts, source, found, rest = split_plan(steps, workers)
-    except ValueError as exc:
-        # split_plan speaks for the processes engine; the reason is the same here.
-        raise ValueError(str(exc).replace("engine='processes'", "engine='dask'")) from None
-    report = report or RunReport()
-    if not parts:
-        report.completed = True
-        return agg.finish(agg.start())
-    shared = [dataclasses.replace(p, path=os.path.abspath(p.path)) for p in parts]
-    names = {s.path: p.path for s, p in zip(shared, parts, strict=True)}
-    tasks = [functools.partial(_task, p, source, found, rest, agg, options) for p in shared]
-    if client is not None:
-        results = _on_client(client, tasks)
-    else:
-        results = _on_scheduler(dask, tasks, workers)
-    home = [_home(agg, result, names) for result in results]
-    return merge_results(agg, home, report)
+
+    def run(
+        self,
+        plan: tuple[Step, ...],
+        aggregation: Aggregate,
+        settings: EngineSettings,
+        report: RunReport,
+    ) -> Any:
+        dask = _import_dask()
+        check_workers("dask", settings.workers)
+        client: DaskClient | None = settings.client
+        if client is not None and not callable(getattr(client, "submit", None)):
+            raise TypeError(f"engine='dask': client must be a distributed.Client, got {client!r}")
+        if client is None and dask.config.get("scheduler", None) in _FOR_A_CLIENT:
+            client = _active_client()
+        workers = settings.workers
+        if workers is None:
+            workers = _threads(client) if client is not None else (os.cpu_count() or 1)
+        parts, source, found, rest = split_plan(plan, workers, "dask")
+        report.completed, report.rejected, report.first_reject = False, {}, None
+        start = time.perf_counter()
+        try:
+            if not parts:
+                report.completed = True
+                return aggregation.finish(aggregation.start())
+            shared = [dataclasses.replace(p, path=os.path.abspath(p.path)) for p in parts]
+            names = {s.path: p.path for s, p in zip(shared, parts, strict=True)}
+            options = settings.options
+            tasks = [
+                functools.partial(_task, p, source, found, rest, aggregation, options)
+                for p in shared
+            ]
+            if client is not None:
+                results = _on_client(client, tasks)
+            else:
+                results = _on_scheduler(dask, tasks, workers)
+            home = [_home(result, names) for result in results]
+            return merge_results(aggregation, home, report)
+        finally:
+            report.seconds = time.perf_counter() - start
 
 
 def _on_client(client: DaskClient, tasks: Sequence[Callable[[], PartResult]]) -> list[PartResult]:
@@ -259,13 +275,36 @@ def _on_scheduler(
     if dask.config.get("scheduler", None) is not None:
         return list(dask.compute(*delayed))
     # chunksize=1: hand out one part at a time, so no process idles while another holds six.
-    found = dask.compute(
-        *delayed, scheduler="processes", num_workers=min(workers, len(tasks)), chunksize=1
-    )
+    try:
+        with dask.config.set({"multiprocessing.context": _start_method()}):
+            found = dask.compute(
+                *delayed, scheduler="processes", num_workers=min(workers, len(tasks)), chunksize=1
+            )
+    except BrokenProcessPool as exc:
+        raise StreamError(
+            "engine='dask': a local worker process died (killed by a signal, or out of memory)"
+            "\n\nTry fewer workers, or the default engine."
+        ) from exc
     return list(found)
 
 
-def _home(agg: Aggregate, result: PartResult, names: dict[str, str]) -> PartResult:
+def _start_method() -> str:
+    """Dask's start method for local processes, or "fork" where spawn cannot restart the program.
+
+    Spawn runs the main module again in each process, by its file name; a
+    program read from standard input is named ``<stdin>``, no file, and
+    every process would fail to start.
+    """
+    configured = str(importlib.import_module("dask").config.get("multiprocessing.context", "spawn"))
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    restartable = path is None or os.path.exists(path)
+    if configured == "fork" or restartable:
+        return configured
+    return "fork" if "fork" in multiprocessing.get_all_start_methods() else configured
+
+
+def _home(result: PartResult, names: dict[str, str]) -> PartResult:
     """Undo what the trip changed: the absolute path of the first reject, a carried error."""
     state, rejected, first, skipped = result
     if isinstance(state, PartFailed) and isinstance(state.exc, _Carried):

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import io
 import itertools
-import multiprocessing
 import os
 import pickle
+import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -30,13 +30,15 @@ from . import files
 from .aggregates import Aggregate
 from .context import RunContext
 from .engine import RunReport, running
+from .engines import EngineSettings
 from .errors import StreamError
+from .forkpool import map_forked
 from .optimize import DEFAULT, Options, for_aggregate
 from .plan import Step
 
 __all__ = [
+    "ProcessesEngine",
     "split_plan",
-    "run_parallel",
     "run_part",
     "merge_results",
     "Part",
@@ -179,13 +181,13 @@ def _parts(paths: Sequence[str], workers: int) -> list[Part]:
 
 
 def split_plan(
-    steps: Sequence[Step], workers: int
+    steps: Sequence[Step], workers: int, engine: str = "processes"
 ) -> tuple[list[Part], Callable[..., Any], dict[str, Any], tuple[Step, ...]]:
     """Find the file source of a plan and cut it into parts for ``workers`` processes.
 
     Returns the parts, the source function for a part, its options, and the
-    steps that follow the source. Raises ValueError, naming the step, when the
-    plan cannot run in parts.
+    steps that follow the source. Raises ValueError, naming ``engine`` and
+    the step, when the plan cannot run in parts.
     """
     names = [s.name for s in steps]
     if names[:1] == ["lines"]:
@@ -195,26 +197,23 @@ def split_plan(
     elif names[:3] == ["files", "open", "cat"]:
         options = {k: v for k, v in steps[1].kwargs if k != "errors"}
         if dict(steps[1].kwargs).get("errors", "raise") != "raise":
-            raise ValueError("engine='processes': open(errors='skip') runs only in one process")
+            raise ValueError(f"engine={engine!r}: open(errors='skip') runs only in one process")
         rest = tuple(steps[3:])
         paths = [os.fspath(p) for p in steps[0].call(None, None)]
     else:
         raise ValueError(
-            f"engine='processes': the query must start from files, got {steps[0].render()}\n\n"
+            f"engine={engine!r}: the query must start from files, got {steps[0].render()}\n\n"
             "Start from Stream.lines(...) or Stream.files(...).open().cat(), or run it "
             "with the default engine."
         )
     for step in rest:
         if not step.rowwise or step.source:
             raise ValueError(
-                f"engine='processes': {step.render()} needs the whole stream in one place\n\n"
+                f"engine={engine!r}: {step.render()} needs the whole stream in one place\n\n"
                 "Run this query with the default engine, or move the step after the terminal."
             )
     return _parts(paths, workers), _part_lines, options, rest
 
-
-# The plan a forked worker runs: set in the parent just before the pool forks.
-_JOB: dict[str, Any] = {}
 
 # What one part sends back: its partial aggregate (or PartFailed) and its rejects.
 PartResult = tuple[Any, Counter[str], Any, int]
@@ -272,14 +271,11 @@ def run_part(
     return state, ctx.rejected, ctx.first_reject, ctx.skipped
 
 
-def _run_part(index: int) -> PartResult:
-    job = _JOB
-    result = run_part(
-        job["parts"][index], job["source"], job["options"], job["rest"], job["agg"], job["plan"]
-    )
+def _homebound(result: PartResult) -> PartResult:
+    """A part's result made fit for the pipe home: an error pickle cannot rebuild, replaced."""
     failed = result[0]
     if isinstance(failed, PartFailed):
-        try:  # the exception must survive the trip home, or the pool cannot send it
+        try:  # the exception must survive the trip home
             pickle.loads(pickle.dumps(failed.exc))
         except Exception:
             shown = f"{type(failed.exc).__name__}: {failed.exc}"
@@ -288,7 +284,7 @@ def _run_part(index: int) -> PartResult:
 
 
 def merge_results(
-    agg: Aggregate, results: Sequence[PartResult], report: RunReport, stacklevel: int = 5
+    agg: Aggregate, results: Sequence[PartResult], report: RunReport, stacklevel: int = 6
 ) -> Any:
     """Merge the parts' results in part order into ``agg``'s answer; warn of rejects once.
 
@@ -319,37 +315,49 @@ def check_workers(engine: str, workers: Any) -> None:
         raise ValueError(f"engine={engine!r}: workers must be an int >= 1, got {workers!r}")
 
 
-def run_parallel(
-    steps: Sequence[Step],
-    agg: Aggregate,
-    workers: int | None = None,
-    report: RunReport | None = None,
-    options: Options = DEFAULT,
-) -> Any:
-    """Compute ``agg`` over the plan's items with worker processes, merging in part order.
+def _describe(part: Part, index: int, count: int) -> str:
+    where = "" if part.stop is None else f", bytes {part.start:,}-{part.stop:,}"
+    return f"part {index + 1} of {count} ({part.path}{where})"
 
-    >>> import tempfile, os
-    >>> from streamql.files import lines
-    >>> from streamql.aggregates import Count
-    >>> from streamql import Stream
-    >>> p = os.path.join(tempfile.mkdtemp(), "log")
-    >>> with open(p, "w") as f:
-    ...     _ = f.write("a 1\\nb 2\\n")
-    >>> run_parallel(Stream.lines(p).field(1).steps, Count(), workers=2)
-    2
+
+class ProcessesEngine:
+    """The processes engine: the plan's parts in forked worker processes, merged in part order.
+
+    ``settings.workers`` processes (default: every core). Raises ValueError
+    when the plan cannot run in parts; the first part's error, in file order,
+    when parts fail; :class:`~streamql.forkpool.WorkerDied` (a StreamError)
+    when a worker dies.
     """
-    check_workers("processes", workers)
-    workers = workers or os.cpu_count() or 1
-    parts, source, found, rest = split_plan(steps, workers)
-    report = report or RunReport()
-    if not parts:
-        report.completed = True
-        return agg.finish(agg.start())
-    _JOB.update(parts=parts, source=source, options=found, rest=rest, agg=agg, plan=options)
-    try:
-        fork = multiprocessing.get_context("fork")
-        with fork.Pool(min(workers, len(parts))) as pool:
-            results = pool.map(_run_part, range(len(parts)), chunksize=1)
-    finally:
-        _JOB.clear()
-    return merge_results(agg, results, report)
+
+    def run(
+        self,
+        plan: tuple[Step, ...],
+        aggregation: Aggregate,
+        settings: EngineSettings,
+        report: RunReport,
+    ) -> Any:
+        check_workers("processes", settings.workers)
+        workers = settings.workers or os.cpu_count() or 1
+        parts, source, found, rest = split_plan(plan, workers)
+        report.completed, report.rejected, report.first_reject = False, {}, None
+        start = time.perf_counter()
+        try:
+            if not parts:
+                report.completed = True
+                return aggregation.finish(aggregation.start())
+
+            def one(index: int) -> PartResult:  # runs in a worker: it travels by the fork
+                part = parts[index]
+                result = run_part(part, source, found, rest, aggregation, settings.options)
+                return _homebound(result)
+
+            results = map_forked(
+                one,
+                len(parts),
+                workers,
+                stop=lambda result: isinstance(result[0], PartFailed),
+                describe=lambda i: _describe(parts[i], i, len(parts)),
+            )
+            return merge_results(aggregation, results, report)
+        finally:
+            report.seconds = time.perf_counter() - start

@@ -3,17 +3,20 @@
 Threads do not speed up pure-Python work (one interpreter lock); processes do.
 Items travel to the workers in chunks, pickled, so the function must be
 importable (a module-level function, not a lambda) and items picklable.
+multiprocessing and concurrent.futures load at the first run, not with streamql.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import os
 import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 __all__ = ["parallel_map"]
 
@@ -53,7 +56,7 @@ def parallel_map(
             "Use a function defined at the top level of a module, not a lambda or local function."
         ) from exc
     if processes is None:
-        processes = multiprocessing.cpu_count()
+        processes = os.cpu_count() or 1
     for name, value in (("processes", processes), ("chunksize", chunksize)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"parallel_map: {name} must be an int >= 1, got {value!r}")
@@ -62,6 +65,8 @@ def parallel_map(
 
 def _context() -> Any:
     # Not "fork": forking a process that runs threads can copy a held lock.
+    import multiprocessing  # heavy, and needed only here: loaded on first use
+
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
@@ -69,6 +74,8 @@ def _context() -> Any:
 def _parallel_map(
     func: Callable[[Any], Any], items: Iterable[Any], processes: int, chunksize: int
 ) -> Iterator[Any]:
+    from concurrent.futures import ProcessPoolExecutor  # heavy: loaded on first use
+
     pool = ProcessPoolExecutor(processes, mp_context=_context())
     pending: deque[Future[list[Any]]] = deque()
     it = iter(items)

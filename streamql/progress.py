@@ -37,7 +37,16 @@ from typing import Any, TextIO
 from ._lazy import optional
 from .context import RunContext
 
-__all__ = ["Progress", "Bar", "automatic", "show_progress", "wanted", "EVERY", "AUTO_DELAY"]
+__all__ = [
+    "Progress",
+    "Bar",
+    "automatic",
+    "observers",
+    "show_progress",
+    "wanted",
+    "EVERY",
+    "AUTO_DELAY",
+]
 
 EVERY = 1024
 """Tick the bar once every this many items (and at the end)."""
@@ -161,6 +170,23 @@ def wanted(steps: Iterable[Any]) -> bool:
         any(getattr(step, "reads_files", False) for step in steps)
         and importlib.util.find_spec("tqdm") is not None
     )
+
+
+def observers(
+    steps: Iterable[Any],
+    spec: Progress | None,
+    *,
+    auto: bool = False,
+    every: int | None = None,
+) -> list[Bar]:
+    """The observers of one run: the bar ``spec`` asks for, or (``auto``) a default one.
+
+    >>> observers([], None), len(observers([], Progress()))
+    ([], 1)
+    """
+    if spec is None and auto and wanted(steps):
+        spec = automatic()  # on in notebooks, or as show_progress() set it
+    return [] if spec is None else [spec.bar(every or EVERY)]
 
 
 def automatic() -> Progress:

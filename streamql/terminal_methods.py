@@ -15,7 +15,8 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 from . import aggregates
 from ._lazy import lazy
 from .aggregates import EMPTY
-from .base import ENGINES, MISSING, StreamBase
+from .base import MISSING, StreamBase
+from .engines import engine_named
 from .errors import StreamError
 
 if TYPE_CHECKING:
@@ -144,8 +145,8 @@ class TerminalMethods(StreamBase[T]):
         >>> Stream(itertools.count(5)).first()
         5
         """
-        if engine is not None and engine not in ENGINES:
-            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        if engine is not None:
+            engine_named(engine, "first")  # a ValueError naming the engines there are
         found: T = self._extreme(aggregates.First(empty=EMPTY), default, "default")
         return found
 

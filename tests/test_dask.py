@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gzip
 import multiprocessing
+import os
 import re
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -17,7 +20,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from streamql import F, RejectedLinesWarning, Stream, dask_engine, parallel  # noqa: E402
+from streamql import F, RejectedLinesWarning, Stream, StreamError, dask_engine, parallel  # noqa: E402
 from streamql.aggregates import (  # noqa: E402
     Aggregate,
     Count,
@@ -31,7 +34,9 @@ from streamql.aggregates import (  # noqa: E402
     Sum,
     Top,
 )
+from streamql.base import Settings  # noqa: E402
 from streamql.engine import RunReport  # noqa: E402
+from streamql.engines import engine_named  # noqa: E402
 from streamql.errors import CorruptFileError, ParseError  # noqa: E402
 from streamql.sample import SampleTree, write_sample_tree  # noqa: E402
 
@@ -93,9 +98,21 @@ def default_run(stream: Stream[Any], agg: Aggregate) -> tuple[Any, RunReport]:
     return result, stream.last_run
 
 
+def run_dask(
+    steps: tuple[Any, ...],
+    agg: Aggregate,
+    workers: int | None = None,
+    client: Any = None,
+    report: RunReport | None = None,
+) -> Any:
+    """The Dask engine through the engines' protocol, as a terminal runs it."""
+    settings = Settings("dask", workers=workers, client=client)
+    return engine_named("dask").run(steps, agg, settings, report or RunReport())
+
+
 def dask_run(stream: Stream[Any], agg: Aggregate, **kwargs: Any) -> tuple[Any, RunReport]:
     report = RunReport()
-    result = quiet(lambda: dask_engine.run_dask(stream.steps, agg, report=report, **kwargs))
+    result = quiet(lambda: run_dask(stream.steps, agg, report=report, **kwargs))
     return result, report
 
 
@@ -167,7 +184,7 @@ def test_a_part_raises_its_own_error(client: Any, tmp_path: Path) -> None:
     with pytest.raises(ParseError) as plain:
         s.count()
     with pytest.raises(ParseError, match=re.escape(f"{path}:1501")) as raised:
-        dask_engine.run_dask(s.steps, Count(), workers=4, client=client)
+        run_dask(s.steps, Count(), workers=4, client=client)
     assert str(raised.value) == str(plain.value)
     assert (raised.value.path, raised.value.lineno) == (str(path), 1501)
 
@@ -177,7 +194,7 @@ def test_a_part_raises_its_own_error(client: Any, tmp_path: Path) -> None:
     with pytest.raises(CorruptFileError) as plain_corrupt:
         s.count()
     with pytest.raises(CorruptFileError) as corrupt:
-        dask_engine.run_dask(s.steps, Count(), client=client)
+        run_dask(s.steps, Count(), client=client)
     assert str(corrupt.value) == str(plain_corrupt.value)
 
 
@@ -188,7 +205,7 @@ def test_the_active_client_is_used_without_one_passed(
     monkeypatch.setattr(dask_engine, "_on_client", lambda c, tasks: seen.append(c) or [])
     monkeypatch.setattr(dask_engine, "merge_results", lambda *args: "merged")
     with client.as_current():
-        assert dask_engine.run_dask(Stream.lines(tree.root).steps, Count()) == "merged"
+        assert run_dask(Stream.lines(tree.root).steps, Count()) == "merged"
     assert seen == [client]
 
 
@@ -203,27 +220,27 @@ def test_without_a_client_it_runs_in_local_processes(
     path = tmp_path / "log"
     path.write_text("a b\n" * 10 + "a\n")
     with pytest.raises(ParseError, match=re.escape("field: ") + ".*" + re.escape(f"{path}:11")):
-        dask_engine.run_dask(Stream.lines(path).field(1, errors="raise").steps, Count())
+        run_dask(Stream.lines(path).field(1, errors="raise").steps, Count())
 
 
 def test_plans_that_cannot_run_in_parts_say_why(tmp_path: Path) -> None:
     path = tmp_path / "log"
     path.write_text("a\n")
     with pytest.raises(ValueError, match=r"engine='dask': take\(1\) needs the whole stream"):
-        dask_engine.run_dask(Stream.lines(path).take(1).steps, Count())
+        run_dask(Stream.lines(path).take(1).steps, Count())
     with pytest.raises(ValueError, match="engine='dask': the query must start from files"):
-        dask_engine.run_dask(Stream(["a"]).steps, Count())
+        run_dask(Stream(["a"]).steps, Count())
     with pytest.raises(ValueError, match="engine='dask': workers must be an int >= 1, got 0"):
-        dask_engine.run_dask(Stream.lines(path).steps, Count(), workers=0)
+        run_dask(Stream.lines(path).steps, Count(), workers=0)
     with pytest.raises(TypeError, match=r"client must be a distributed\.Client, got 'tcp"):
-        dask_engine.run_dask(Stream.lines(path).steps, Count(), client="tcp://x:8786")  # type: ignore[arg-type]
+        run_dask(Stream.lines(path).steps, Count(), client="tcp://x:8786")  # type: ignore[arg-type]
 
 
 def test_an_empty_tree_needs_no_tasks(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     report = RunReport()
     steps = Stream.lines(tmp_path / "empty").steps
-    assert dask_engine.run_dask(steps, Max(), workers=3, report=report) is None
+    assert run_dask(steps, Max(), workers=3, report=report) is None
     assert report.completed
 
 
@@ -232,7 +249,7 @@ def test_without_dask_it_says_what_to_install(
 ) -> None:
     monkeypatch.setitem(sys.modules, "dask", None)  # import dask now raises ImportError
     with pytest.raises(ImportError, match=re.escape("pip install 'streamql[dask]'")):
-        dask_engine.run_dask(Stream.lines(tmp_path).steps, Count())
+        run_dask(Stream.lines(tmp_path).steps, Count())
 
 
 @pytest.mark.usefixtures("small_parts")
@@ -249,3 +266,47 @@ def test_pushed_down_terminals_on_the_cluster(client: Any, tree: SampleTree) -> 
         assert quiet(lambda t=terminal: t(on_cluster)) == quiet(lambda t=terminal: t(log))
         assert on_cluster.last_run.rejected == log.last_run.rejected
     assert "aggregate=Sum('bytes')" in log.explain(aggregate=Sum("bytes"))
+
+
+def test_a_program_read_on_standard_input_runs_without_a_client(tmp_path: Path) -> None:
+    """Spawn cannot start ``<stdin>`` again: its processes are forked (it once broke the pool)."""
+    path = tmp_path / "log"
+    path.write_text("a 1\nb 2\nc 3\n")
+    program = (
+        "from streamql import Stream\n"
+        f"print('answer:', Stream.lines({str(path)!r}).field(1).map(int).sum(engine='dask'))\n"
+    )
+    repo = str(Path(__file__).resolve().parents[1])
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])),
+    }
+    done = subprocess.run(
+        [sys.executable, "-"],
+        input=program,
+        capture_output=True,
+        text=True,
+        timeout=180,  # a hang fails the test instead of freezing the suite
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "answer: 6\n"
+
+
+def test_a_local_worker_that_dies_is_a_stream_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONHASHSEED", "6640")  # dask's processes scheduler would set it
+    path = tmp_path / "log"
+    path.write_text("a\n" * 10 + "kill\n")
+    before = set(multiprocessing.active_children())  # the module's cluster stays
+
+    def die(line: str) -> str:
+        if line.startswith("kill"):
+            os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+        return line
+
+    with pytest.raises(StreamError, match="engine='dask': a local worker process died"):
+        Stream.lines(path).map(die).count(engine="dask")
+    assert set(multiprocessing.active_children()) <= before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import multiprocessing
 import pickle
 import warnings
 from pathlib import Path
@@ -14,6 +15,9 @@ from hypothesis import strategies as st
 
 from streamql import F, ParseError, RejectedLinesWarning, Stream, StreamError, parallel
 from streamql.aggregates import Count, CountBy, Sum
+from streamql.base import Settings
+from streamql.engine import RunReport
+from streamql.engines import engine_named, register_engine, unregister_engine
 
 pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
@@ -136,13 +140,13 @@ def test_a_stream_can_carry_its_engine_and_planner_options(
     path = tmp_path / "log"
     path.write_text("".join(f"h{i % 3} x {i}\n" for i in range(1000)))
     calls = []
-    real = parallel.run_parallel
+    real = parallel.ProcessesEngine.run
 
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        calls.append(args[2])  # workers
-        return real(*args, **kwargs)
+    def spy(self: Any, plan: Any, aggregation: Any, settings: Any, report: Any) -> Any:
+        calls.append(settings.workers)
+        return real(self, plan, aggregation, settings, report)
 
-    monkeypatch.setattr(parallel, "run_parallel", spy)
+    monkeypatch.setattr(parallel.ProcessesEngine, "run", spy)
     s = Stream.lines(path).using(engine="processes", workers=2).field(2).map(int)
     assert (
         repr(s) == f"Stream.lines({path!r}).field(2).map(int).using(engine='processes', workers=2)"
@@ -230,3 +234,39 @@ def test_a_part_with_nothing_in_it_is_empty_after_the_trip(
     lines = Stream.lines(path).grep("x")
     assert lines.max(engine="processes") == lines.max() == "x 1\n"
     assert lines.first(engine="processes") == "x 1\n"
+
+
+def test_an_answer_that_cannot_travel_home_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "MIN_PART_BYTES", 100)
+    path = tmp_path / "log"
+    path.write_text("a\n" * 200)
+    before = set(multiprocessing.active_children())
+    with pytest.raises(StreamError, match=r"result of part 1 of 2 \(.*log, bytes 0-.*\) cannot"):
+        Stream.lines(path).map(lambda line: lambda: line).list(engine="processes")
+    assert set(multiprocessing.active_children()) <= before
+
+
+def test_engines_are_registered_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "log"
+    path.write_text("a 1\nb 2\n")
+    s = Stream.lines(path).field(1).map(int)
+    for name in ("default", "processes"):
+        report = RunReport()
+        assert engine_named(name).run(s.steps, Sum(), Settings(), report) == 3
+        assert report.completed and report.rejected == {}
+
+    class Echo:
+        def run(self, plan: Any, aggregation: Any, settings: Any, report: Any) -> Any:
+            return [step.name for step in plan], type(aggregation).__name__, settings.workers
+
+    register_engine("echo", Echo())
+    try:
+        assert s.sum(engine="echo") == (["lines", "field", "map"], "Sum", None)
+    finally:
+        unregister_engine("echo")
+    with pytest.raises(ValueError, match=r"engine must be one of \('default', 'processes', 'dask'"):
+        engine_named("echo")
+    with pytest.raises(TypeError, match="must have a run"):
+        register_engine("bad", object())  # type: ignore[arg-type]
