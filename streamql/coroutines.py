@@ -18,9 +18,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from . import cancel
 from ._lazy import lazy
-from .engine import close_each
-from .errors import StreamError
-from .threads import (
+from .channel import (
     DEFAULT_MAXSIZE,
     Channel,
     check_maxsize,
@@ -29,6 +27,8 @@ from .threads import (
     start_thread,
     thread_name,
 )
+from .engine import close_each
+from .errors import StreamError
 
 if TYPE_CHECKING:
     from . import stream as _api

@@ -48,6 +48,15 @@ import time
 from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
+from .channel import (
+    DEFAULT_MAXSIZE,
+    Channel,
+    check_maxsize,
+    join_all,
+    pump,
+    start_thread,
+    thread_name,
+)
 from .coroutines import ConsumerThread
 from .defaults import IDLE_TIMEOUT, RECEIVER_CONNECTIONS
 from .receiver import (
@@ -59,15 +68,6 @@ from .receiver import (
     Limits,
     ReceiverStats,
     serve,
-)
-from .threads import (
-    DEFAULT_MAXSIZE,
-    Channel,
-    check_maxsize,
-    join_all,
-    pump,
-    start_thread,
-    thread_name,
 )
 from .transport import MAX_FRAME, Codec, FrameBuffer, check_key, codec_for, frame
 

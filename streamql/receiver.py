@@ -38,8 +38,8 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .channel import Channel, check_maxsize, join_all, start_thread, thread_name
 from .defaults import FRAME_TIMEOUT, HELLO_TIMEOUT, HOST, MAX_RECORDS
-from .threads import Channel, check_maxsize, join_all, start_thread, thread_name
 from .transport import Codec, FrameBuffer, FrameError, ReplayError, codec_for, frame
 
 __all__ = [

@@ -27,12 +27,12 @@ from .defaults import (
 from .plan import Step
 
 if TYPE_CHECKING:
-    from . import coroutines, net, pool, threads
+    from . import channel, coroutines, net, pool, threads
+    from .channel import QueueLike
     from .stream import Stream
-    from .threads import QueueLike
 else:  # imported when a routing method first runs
-    coroutines, net, pool, threads = (
-        lazy(f"streamql.{m}") for m in ("coroutines", "net", "pool", "threads")
+    channel, coroutines, net, pool, threads = (
+        lazy(f"streamql.{m}") for m in ("channel", "coroutines", "net", "pool", "threads")
     )
 DEFAULT_MAXSIZE = QUEUE_MAXSIZE
 
@@ -99,7 +99,7 @@ class RoutingMethods(StreamBase[T]):
         [1, 2, 3]
         """
         _streams("multiplex", streams)
-        threads.check_maxsize("multiplex", maxsize)
+        channel.check_maxsize("multiplex", maxsize)
         kwargs = {"maxsize": maxsize} if maxsize != DEFAULT_MAXSIZE else {}
         infinite = any(s.steps[0].infinite for s in streams)
         step = _source(
@@ -245,7 +245,7 @@ class RoutingMethods(StreamBase[T]):
         >>> Stream(["a"]).to_queue(q), Stream.from_queue(q).list()
         (1, ['a'])
         """
-        threads.check_queue("to_queue", q, "put")
+        channel.check_queue("to_queue", q, "put")
         return self._run(lambda it: threads.to_queue(q, it))
 
     def broadcast(self, *consumers: coroutines.Consumer) -> int:
