@@ -20,6 +20,7 @@ escapes such as ``\\"`` and ``\\xhh`` included.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -283,8 +284,13 @@ def _parse(
         try:
             m = match_escaped(line) if "\\" in line else match_plain(line)
         except TypeError:
+            hint = (
+                "\n\nOpen the files first: .open().cat(), or start from Stream.lines(...)."
+                if isinstance(line, os.PathLike)
+                else ""
+            )
             raise TypeError(
-                f"parse_apache: lines must be str, got {type(line).__name__}: {line!r:.80}"
+                f"parse_apache: lines must be str, got {type(line).__name__}: {line!r:.80}{hint}"
             ) from None
         if m is None:
             reason = _diagnose(line, format)

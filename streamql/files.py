@@ -193,6 +193,22 @@ def lines(
     return Closing(cat(opened, ctx=ctx, max_line=max_line), opened.close)
 
 
+def files_of_lines(steps: tuple[Any, ...]) -> tuple[list[str], dict[str, Any]]:
+    """The files a ``lines`` source (the last of ``steps``) reads, and its reading options."""
+    source = steps[-1]
+    return [os.fspath(p) for p in expand_paths(source.args)], dict(source.kwargs)
+
+
+def files_of_cat(steps: tuple[Any, ...]) -> tuple[list[str], dict[str, Any]]:
+    """The files ``cat`` reads after ``open`` of a source of paths: ``files(...).open().cat()``."""
+    if len(steps) != 3 or not steps[0].source:
+        raise ValueError(f"the files must come from one source, got {steps[1].render()}")
+    options = dict(steps[1].kwargs)
+    if options.pop("errors", "raise") != "raise":
+        raise ValueError("open(errors='skip') runs only in one process")
+    return [os.fspath(p) for p in steps[0].call(None, None)], options
+
+
 def items(iterable: Iterable[Any], *, ctx: RunContext | None = None) -> Iterator[Any]:
     """Pass items through, telling ``ctx`` each one's 1-based number when it tracks origins.
 

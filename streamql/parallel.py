@@ -189,23 +189,21 @@ def split_plan(
     steps that follow the source. Raises ValueError, naming ``engine`` and
     the step, when the plan cannot run in parts.
     """
-    names = [s.name for s in steps]
-    if names[:1] == ["lines"]:
-        source, rest = steps[0], tuple(steps[1:])
-        options = dict(source.kwargs)
-        paths = [os.fspath(p) for p in files.expand_paths(source.args)]
-    elif names[:3] == ["files", "open", "cat"]:
-        options = {k: v for k, v in steps[1].kwargs if k != "errors"}
-        if dict(steps[1].kwargs).get("errors", "raise") != "raise":
-            raise ValueError(f"engine={engine!r}: open(errors='skip') runs only in one process")
-        rest = tuple(steps[3:])
-        paths = [os.fspath(p) for p in steps[0].call(None, None)]
-    else:
+    # The first step that declares which files it reads the lines of splits the plan.
+    at = next((i for i, step in enumerate(steps) if step.files_read is not None), None)
+    if at is None:
         raise ValueError(
             f"engine={engine!r}: the query must start from files, got {steps[0].render()}\n\n"
             "Start from Stream.lines(...) or Stream.files(...).open().cat(), or run it "
             "with the default engine."
         )
+    reader = steps[at].files_read
+    assert reader is not None
+    try:
+        paths, options = reader(tuple(steps[: at + 1]))
+    except ValueError as exc:
+        raise ValueError(f"engine={engine!r}: {exc}") from None
+    rest = tuple(steps[at + 1 :])
     for step in rest:
         if not step.rowwise or step.source:
             raise ValueError(

@@ -46,6 +46,9 @@ class Step:
       whole lines (:mod:`streamql.blocks`); ``"prescan"`` takes a test of the
       raw line first (``prefilter=``), so records a ``where`` would drop are
       never built.
+    - ``files_read``: the step yields the lines of files; given the plan up to
+      it, this says which files, and the options they are read with, so an
+      engine can cut them into parts (``engine="processes"``).
 
     The declared properties are the Step's own fields, never the function's
     arguments: ``args`` and ``kwargs`` go to ``func`` and nothing else.
@@ -69,6 +72,7 @@ class Step:
     keeps_schema: bool = False
     condition: Expr | None = None
     variants: tuple[tuple[str, Callable[..., Iterable[Any]]], ...] = ()
+    files_read: Callable[[tuple[Step, ...]], tuple[list[str], dict[str, Any]]] | None = None
     # How the step reads in repr(), when not its arguments (e.g. where(status=404)).
     shown: str | None = None
     # Optimiser bookkeeping: the passes that produced or changed this step.

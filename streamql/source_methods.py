@@ -113,6 +113,7 @@ class SourceMethods(StreamBase[T]):
             uses_ctx=True,
             reads_files=True,
             variants=(("blocks", blocks.lines_blocks),),
+            files_read=files.files_of_lines,
         )
         return cls._of((step,))
 

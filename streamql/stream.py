@@ -10,6 +10,7 @@ short delegate to a plain function in a domain module (``files``, ``text``,
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -45,6 +46,19 @@ class Stream(
     """
 
     __slots__ = ()
+
+    def __dir__(self) -> list[str]:
+        """The query's own names: constructors (``Stream.lines``...) belong to the class.
+
+        >>> "lines" in dir(Stream([1])), "lines" in dir(Stream), "count" in dir(Stream([1]))
+        (False, True, True)
+        """
+        cls = type(self)
+        return sorted(
+            name
+            for name in object.__dir__(self)
+            if not isinstance(inspect.getattr_static(cls, name, None), (classmethod, staticmethod))
+        )
 
 
 def operation(func: Callable[..., Iterable[Any]] | None = None, *, name: str | None = None) -> Any:

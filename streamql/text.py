@@ -99,5 +99,16 @@ def _field(
             kept = own.bad(errors, "field", f"no column {n}", line)
             if kept is not None:
                 yield kept
+        except AttributeError:
+            if isinstance(line, str):
+                raise
+            hint = (
+                "\n\nOn records, take a field by name: .select(...) or .map(lambda r: r[...])."
+                if isinstance(line, dict)
+                else ""
+            )
+            raise TypeError(
+                f"field: items must be lines (str), got {type(line).__name__}: {line!r:.80}{hint}"
+            ) from None
     if ctx is None:
         own.warn()

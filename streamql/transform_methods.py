@@ -90,9 +90,15 @@ class TransformMethods(StreamBase[T]):
         kwargs = {} if max_line == files.MAX_LINE else {"max_line": max_line}
         # After open, cat can read blocks of whole lines instead (the planner's choice).
         opened = self._steps[-1].reads_files
-        variants = (("blocks", blocks.blocks),) if opened else ()
         return self._then(
-            "cat", files.cat, (), kwargs, uses_ctx=True, rowwise=False, variants=variants
+            "cat",
+            files.cat,
+            (),
+            kwargs,
+            uses_ctx=True,
+            rowwise=False,
+            variants=(("blocks", blocks.blocks),) if opened else (),
+            files_read=files.files_of_cat if opened else None,
         )
 
     def grep(

@@ -146,11 +146,27 @@ def scan(func: Callable[[U, T], U], items: Iterable[T], *, initial: U = _MISSING
 
 
 class Window(NamedTuple):
-    """A closed time window: ``start <= time < end``, and its aggregate ``value``."""
+    """A closed time window: ``start <= time < end``, and its aggregate ``value``.
+
+    Its fields can be read by name as a record's are, so ``top(1, by="value")``
+    and ``count_by("start")`` work on windows.
+
+    >>> w = Window(0, 60, 3)
+    >>> w["value"], w.value, w[2]
+    (3, 3, 3)
+    """
 
     start: Any
     end: Any
     value: Any
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            try:
+                return getattr(self, key)
+            except AttributeError:
+                raise KeyError(key) from None
+        return tuple.__getitem__(self, key)
 
 
 def event_seconds(value: Any) -> float:

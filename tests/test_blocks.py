@@ -29,8 +29,8 @@ from streamql import (
     RejectedLinesWarning,
     Stream,
     StreamError,
+    batches,
     block_parse,
-    blocks,
     optimize,
     scan,
 )
@@ -149,7 +149,7 @@ def test_pushdown_gives_the_plain_answer_and_rejects(
     fmt: str,
     data: st.DataObject,
 ) -> None:
-    monkeypatch.setattr(blocks, "BLOCK_CHARS", layout["block"])
+    monkeypatch.setattr(batches, "BLOCK_CHARS", layout["block"])
     path = write_log(tmp_path, lines, layout)
     errors = data.draw(st.sampled_from(["skip", "raise"]))
     terminal = data.draw(st.sampled_from(AGGREGATES))
@@ -195,7 +195,7 @@ def test_blocks_with_a_prescan_give_the_plain_records_and_rejects(
     condition: Any,
     errors: str,
 ) -> None:
-    monkeypatch.setattr(blocks, "BLOCK_CHARS", layout["block"])
+    monkeypatch.setattr(batches, "BLOCK_CHARS", layout["block"])
     path = write_log(tmp_path, lines, layout)
     log = Stream.lines(path).parse_apache(errors=errors)  # type: ignore[arg-type]
     query = log.where(**condition) if isinstance(condition, dict) else log.where(condition)
@@ -238,7 +238,7 @@ def test_blocks_build_the_plain_records_and_rejects(
     errors: str,
     batch: int,
 ) -> None:
-    monkeypatch.setattr(blocks, "BLOCK_CHARS", block)  # several lines a block
+    monkeypatch.setattr(batches, "BLOCK_CHARS", block)  # several lines a block
     monkeypatch.setattr(block_parse, "RECORD_BATCH", batch)
     path = write_log(tmp_path, lines, layout)
     query = Stream.lines(path).parse_apache(fmt, errors=errors)  # type: ignore[arg-type]
@@ -446,7 +446,7 @@ def test_processes_engine_gives_the_pushed_down_answer(
     from streamql import parallel
 
     monkeypatch.setattr(parallel, "MIN_PART_BYTES", 200)
-    monkeypatch.setattr(blocks, "BLOCK_CHARS", 150)
+    monkeypatch.setattr(batches, "BLOCK_CHARS", 150)
     path = write_log(
         tmp_path,
         lines * 5,

@@ -384,7 +384,7 @@ def test_cat_and_the_block_reader_cap_lines_alike(
     with mock.patch.object(batches_module, "PIECE", piece):  # lines in many pieces
         assert _cat_and_rejects(text, cap) == (kept, refused)
     ctx = RunContext(keep_rejects=True)
-    with mock.patch.object(blocks_module, "BLOCK_CHARS", block):
+    with mock.patch.object(batches_module, "BLOCK_CHARS", block):
         got = list(blocks_module.blocks([io.StringIO(text)], ctx=ctx, max_line=cap))
     assert ctx.sink is not None
     assert "".join(got) == "".join(kept)
