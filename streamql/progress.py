@@ -156,20 +156,27 @@ def _in_notebook() -> bool:
 def wanted(steps: Iterable[Any]) -> bool:
     """Say whether a terminal should show a bar for this plan by default (no ``.progress()``).
 
-    Yes inside a notebook, or after ``show_progress(True)``, for a plan that
-    reads files (a step declares ``reads_files``), where tqdm is installed.
+    Yes inside a notebook (where ipywidgets draws the bar), or after
+    ``show_progress(True)``, for a plan that reads files (a step declares
+    ``reads_files``), where tqdm is installed.
 
     >>> from streamql import Stream
     >>> wanted(Stream.lines("log").steps)
     False
     """
-    on = _default if _default is not None else _in_notebook()
+    # In a notebook the bar is a widget; without ipywidgets tqdm would print text
+    # bars and a warning to stderr under every cell, so none is shown by default.
+    on = _default if _default is not None else _in_notebook() and _has("ipywidgets")
     if not on:
         return False
     return (
         any(getattr(step, "reads_files", False) for step in steps)
-        and importlib.util.find_spec("tqdm") is not None
+        and _has("tqdm")
     )
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 def observers(

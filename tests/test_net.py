@@ -262,7 +262,8 @@ def test_a_captured_signed_frame_replayed_is_refused_and_counted() -> None:
     assert send_to(rx.address, [{2}], codec="pickle", key=KEY) == 1  # a real sender still works
     assert rx.join() == [1, {2}]
     assert (rx.stats.dropped, rx.stats.replayed) == (2, 1)
-    assert "replayed from another connection" in str(rx.stats.last_error)
+    # Which refusal is recorded last depends on which connection the receiver closes last.
+    assert "replayed" in str(rx.stats.last_error)
 
 
 def test_idle_connection_dropped() -> None:
