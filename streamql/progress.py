@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import sys
 import time
 from collections.abc import Iterable
 from typing import Any, TextIO
 
 from ._lazy import optional
 from .context import RunContext
+from .report import in_notebook
 
 __all__ = [
     "Progress",
@@ -148,11 +148,6 @@ def show_progress(on: bool | None = True) -> None:
     _default = on
 
 
-def _in_notebook() -> bool:
-    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
-    return shell is not None and hasattr(shell, "kernel")
-
-
 def wanted(steps: Iterable[Any]) -> bool:
     """Say whether a terminal should show a bar for this plan by default (no ``.progress()``).
 
@@ -166,13 +161,10 @@ def wanted(steps: Iterable[Any]) -> bool:
     """
     # In a notebook the bar is a widget; without ipywidgets tqdm would print text
     # bars and a warning to stderr under every cell, so none is shown by default.
-    on = _default if _default is not None else _in_notebook() and _has("ipywidgets")
+    on = _default if _default is not None else in_notebook() and _has("ipywidgets")
     if not on:
         return False
-    return (
-        any(getattr(step, "reads_files", False) for step in steps)
-        and _has("tqdm")
-    )
+    return any(getattr(step, "reads_files", False) for step in steps) and _has("tqdm")
 
 
 def _has(module: str) -> bool:
