@@ -17,8 +17,6 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-# Noise whose fix is under way elsewhere: a cell showing only these makes the
-# test xfail, naming them; anything else on stderr fails it.
 def sources(path: Path) -> list[str]:
     doc = json.loads(path.read_text(encoding="utf-8"))
     return ["".join(cell["source"]) for cell in doc["cells"] if cell["cell_type"] == "code"]
