@@ -28,9 +28,10 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from types import CodeType
-from typing import IO, Any, TextIO, cast
+from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 from . import __version__, aggregates, engine
+from ._lazy import lazy
 from .console import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
@@ -41,7 +42,6 @@ from .console import (
     split_message,
     write,
 )
-from .demo import lines_per_file, run_demo
 from .errors import CorruptFileError, RejectedLinesWarning, StreamError
 from .expr import F
 from .files import open_stream
@@ -49,6 +49,21 @@ from .output import OUTPUTS, print_result, rejects_hint, render_item
 from .stream import Stream
 
 __all__ = ["main", "print_result", "render_item"]
+
+
+if TYPE_CHECKING:
+    from . import demo as _demo
+else:  # the demo and its sample writer load only for `streamql demo`
+    _demo = lazy("streamql.demo")
+
+
+def _lines_per_file(text: str) -> int:
+    return _demo.lines_per_file(text)
+
+
+def _run_demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    return _demo.run_demo(args, out, err)
+
 
 QUERY_HELP = """\
 Run one query on the lines of FILEs, or of standard input (no FILE, or '-').
@@ -322,7 +337,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--lines",
         metavar="N",
-        type=lines_per_file,
+        type=_lines_per_file,
         default=2000,
         help="lines per log file, 9 files (default: %(default)s)",
     )
@@ -334,7 +349,7 @@ def _parser() -> argparse.ArgumentParser:
         help="seed of the sample's generator (default: %(default)s)",
     )
     demo.add_argument("--keep", action="store_true", help="keep the temporary tree")
-    demo.set_defaults(run=run_demo)
+    demo.set_defaults(run=_run_demo)
 
     query = command("query", "run one query on files or standard input", QUERY_HELP)
     query.add_argument("expr", metavar="EXPR", help="the query: '.grep(\"x\").count()'")

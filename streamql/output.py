@@ -16,12 +16,17 @@ import datetime as dt
 import json
 import shlex
 from collections.abc import Iterable, Iterator, Mapping
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from ._lazy import lazy
 from .base import StreamBase
 from .console import sorted_values, write
 from .stream import Stream
-from .writers import to_json, write_csv, write_json, write_jsonl, write_tsv
+
+if TYPE_CHECKING:
+    from . import writers
+else:  # loaded when a result is first written as JSON, CSV or TSV
+    writers = lazy("streamql.writers")
 
 __all__ = ["OUTPUTS", "render_item", "print_result", "rejects_hint"]
 
@@ -46,7 +51,7 @@ def render_item(item: Any) -> str:
         item = item._asdict()
     if isinstance(item, (dict, list, tuple)):
         try:
-            return json.dumps(item, default=to_json, ensure_ascii=False)
+            return json.dumps(item, default=writers.to_json, ensure_ascii=False)
         except (TypeError, ValueError):  # keys JSON cannot hold, circular data
             return repr(item)
     return str(item)
@@ -80,14 +85,19 @@ def _print_items(items: Iterable[Any], out: IO[str], output: str, aligned: bool)
 
         write(out, text_table(list(items)) + "\n")
     else:
-        writer = {"jsonl": write_jsonl, "json": write_json, "csv": write_csv, "tsv": write_tsv}
+        writer = {
+            "jsonl": writers.write_jsonl,
+            "json": writers.write_json,
+            "csv": writers.write_csv,
+            "tsv": writers.write_tsv,
+        }
         writer[output](items, _Safe(out))  # type: ignore[arg-type]
 
 
 def _json(value: Any) -> str:
     if isinstance(value, tuple) and hasattr(value, "_asdict"):
         value = value._asdict()
-    return json.dumps(value, default=to_json, ensure_ascii=False) + "\n"
+    return json.dumps(value, default=writers.to_json, ensure_ascii=False) + "\n"
 
 
 def print_result(result: Any, out: IO[str], *, aligned: bool = False, output: str = "auto") -> None:
