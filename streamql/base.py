@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from . import aggregates, files, progress
 from .context import Reject, RunContext
+from .defaults import MISSING
 from .engine import RunReport, execute, running
 from .engines import engine_named
 from .errors import StreamError
@@ -44,15 +45,6 @@ __all__ = [
 
 T = TypeVar("T")
 U = TypeVar("U")
-
-
-class _Missing:
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING: Any = _Missing()
-"""The default of ``default=`` arguments: no default given (an empty stream raises)."""
 
 
 class Source:

@@ -80,7 +80,7 @@ def batches(
             cursor.path, cursor.base, cursor.batch, cursor.it = path, 0, [], None
         yield from _file_batches(f, path, cursor, max_line, own)
     if ctx is None:
-        own.warn(stacklevel=2, hint="pass max_line=None to lift the cap")
+        own.warn(hint="pass max_line=None to lift the cap")
 
 
 def _take(it: Iterator[str], n: int) -> list[str]:

@@ -196,12 +196,11 @@ class RunContext:
             f"{first['reason']}): {shown}"
         )
 
-    def warn(self, stacklevel: int = 3, hint: str = "pass errors='keep' to see them") -> None:
+    def warn(self, hint: str = "pass errors='keep' to see them") -> None:
         """Report the rejects, if any, in one RejectedLinesWarning at the user's line.
 
         Every run that rejected items says so (see :mod:`streamql.report`);
         not when the rejects themselves are being collected (``.rejects``).
-        ``stacklevel`` is no longer used: the warning finds the user's frame.
         """
         if self.skipped and self.sink is None:
             report_rejects(f"{self.summary()}; {hint}")

@@ -216,7 +216,6 @@ def running(
     report: RunReport,
     *,
     ctx: RunContext | None = None,
-    stacklevel: int = 6,
     probes: list[StepStats] | None = None,
     warn: bool = True,
     options: Options = DEFAULT,
@@ -259,7 +258,7 @@ def running(
             if ticker is not None:
                 ticker.stop()
     if warn:
-        ctx.warn(stacklevel=stacklevel, hint="query .rejects to see them all")
+        ctx.warn(hint="query .rejects to see them all")
 
 
 def execute(
@@ -269,5 +268,5 @@ def execute(
     observers: Sequence[Observer] = (),
 ) -> Iterator[Any]:
     """Run the plan as a generator of its items; close everything however it ends."""
-    with running(steps, report, stacklevel=5, options=options, observers=observers) as top:
+    with running(steps, report, options=options, observers=observers) as top:
         yield from top

@@ -18,8 +18,8 @@ from itertools import chain
 from types import GeneratorType
 from typing import Any
 
-from .batches import BATCH_BYTES, MAX_LINE, REJECT_HEAD, batches, check_max_line, salvage
-from .compress import DAMAGE, TextFile, open_file, open_stream, sniff
+from .batches import BATCH_BYTES, MAX_LINE, REJECT_HEAD, batches, check_max_line
+from .compress import TextFile, open_file, open_stream
 from .context import ItemCursor, LineCursor, RunContext, check_errors, file_position
 from .walk import _validate_pattern as _validate_pattern
 from .walk import expand_paths, files
@@ -38,11 +38,6 @@ __all__ = [
     "BATCH_BYTES",
     "REJECT_HEAD",
 ]
-
-# The names other modules reach for (the block reader, the processes engine).
-_sniff = sniff
-_DAMAGE = DAMAGE
-_salvage = salvage
 
 
 def open_files(

@@ -180,10 +180,6 @@ class Fold:
         self.start, self.merge, self.finish = agg.start, agg.merge, agg.finish
 
     @staticmethod
-    def add(state: Any, latest: Any) -> Any:
-        return latest
-
-    @staticmethod
     def add_all(state: Any, items: Iterable[Any]) -> Any:
         last = collections.deque(items, maxlen=1)  # the last one is the answer
         return last[0] if last else state

@@ -28,6 +28,7 @@ from typing import Any, NoReturn
 from . import blocks as block_readers
 from . import files
 from .aggregates import Aggregate
+from .compress import sniff
 from .context import RunContext
 from .engine import RunReport, running
 from .engines import EngineSettings
@@ -169,7 +170,7 @@ def _parts(paths: Sequence[str], workers: int) -> list[Part]:
     parts: list[Part] = []
     for path in paths:
         with open(path, "rb") as f:
-            compressed = files._sniff(f) is not None
+            compressed = sniff(f) is not None
         size = sizes[path]
         pieces = min(max(1, round(workers * size / total)), max(1, size // MIN_PART_BYTES))
         if compressed or pieces == 1:
@@ -281,9 +282,7 @@ def _homebound(result: PartResult) -> PartResult:
     return result
 
 
-def merge_results(
-    agg: Aggregate, results: Sequence[PartResult], report: RunReport, stacklevel: int = 6
-) -> Any:
+def merge_results(agg: Aggregate, results: Sequence[PartResult], report: RunReport) -> Any:
     """Merge the parts' results in part order into ``agg``'s answer; warn of rejects once.
 
     Raises the exception of the first part that failed (see :class:`PartFailed`).
@@ -304,7 +303,7 @@ def merge_results(
         ctx.first_reject,
         True,
     )
-    ctx.warn(stacklevel=stacklevel, hint="query .rejects to see them all")
+    ctx.warn(hint="query .rejects to see them all")
     return agg.finish(state)
 
 

@@ -83,6 +83,7 @@ class Bar:
         self.every = every
         self._tqdm = optional("tqdm.auto").tqdm
         self._bar: Any = None
+        self._bytes = False  # a bar by bytes of files read, else by items
         self._items = 0
         self._last = 0.0
 
@@ -100,7 +101,6 @@ class Bar:
             self._bytes = True
         else:
             options.update(unit=" items")
-            self._bytes = False
         self._bar = self._tqdm(**options)
 
     def ticked(self, ctx: RunContext, items: int) -> None:

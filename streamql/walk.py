@@ -152,7 +152,7 @@ def _walk(
             yield folder / entry.name
         stack.extend(reversed(subdirs))
     if ctx is None:
-        own.warn(stacklevel=2, hint="name a link's target as the root to read it")
+        own.warn(hint="name a link's target as the root to read it")
 
 
 def expand_paths(

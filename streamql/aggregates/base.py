@@ -44,7 +44,10 @@ from ..errors import FieldError
 from ..expr import Expr
 from ..flow import key_function
 
-__all__ = ["Aggregate", "Reads", "Many", "EMPTY", "check", "run", "reads_of"]
+__all__ = ["Aggregate", "Reads", "Many", "EMPTY", "Where", "check", "run", "reads_of"]
+
+Where = Callable[[Any], Any] | Expr | None
+"""An aggregation's ``where``: a function of the item, an ``F`` expression, or None."""
 
 
 class _Empty:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from operator import itemgetter
 from typing import Any
 
 from ..expr import Expr
 from ..flow import key_function
-from .base import EMPTY, Aggregate, Reads
+from .base import EMPTY, Aggregate, Reads, Where
 from .results import Counts
 
 __all__ = [
@@ -36,8 +36,6 @@ __all__ = [
     "Last",
     "GroupBy",
 ]
-
-Where = Callable[[Any], Any] | Expr | None
 
 
 class Count(Aggregate):

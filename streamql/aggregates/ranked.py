@@ -19,11 +19,10 @@ from typing import Any
 
 from ..expr import Expr
 from ..flow import key_function
-from .base import EMPTY, Aggregate, Reads, _names
+from .base import EMPTY, Aggregate, Reads, Where, _names
 
 __all__ = ["Min", "Max", "Top"]
 
-Where = Callable[[Any], Any] | Expr | None
 
 # Items taken at a time by the aggregations that keep whole items by a key.
 _CHUNK = 4096
