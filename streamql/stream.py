@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from .base import Explanation
 from .display_methods import DisplayMethods
 from .live_methods import LiveMethods
+from .parser_methods import ParserMethods
 from .plan import Step
 from .routing_methods import RoutingMethods
 from .source_methods import SourceMethods
@@ -31,6 +32,7 @@ T = TypeVar("T")
 class Stream(
     SourceMethods[T],
     TransformMethods[T],
+    ParserMethods[T],
     TerminalMethods[T],
     LiveMethods[T],
     RoutingMethods[T],

@@ -1,7 +1,7 @@
-"""Stream methods that add a step: text, records, parsing, flow, and your own stages.
+"""Stream methods that add a step: text, records, flow, and your own stages.
 
 Each is a short delegate to a plain, data-last function in its domain module
-(:mod:`streamql.files`, :mod:`streamql.text`, :mod:`streamql.apache`,
+(:mod:`streamql.files`, :mod:`streamql.text`,
 :mod:`streamql.records`, :mod:`streamql.flow`) and declares what the planner
 may rely on (row-wise, pure, may reject, the schema it yields or keeps).
 """
@@ -12,15 +12,12 @@ from collections.abc import Callable, Iterable
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from . import (
-    apache,
-    block_parse,
     blocks,
     files,
     flow,
     records,
     text,
 )
-from .apache_schema import schema_for
 from .base import StreamBase
 from .context import Errors
 from .expr import Expr, field_equals
@@ -239,41 +236,6 @@ class TransformMethods(StreamBase[T]):
             uses_ctx=True,
             rejects=errors != "raise",
             shown=shown,
-        )
-
-    def parse_apache(self, format: str = "auto", *, errors: Errors = "skip") -> Stream[Any]:
-        """Parse Apache common/combined log lines into dict records.
-
-        Lines that do not parse are skipped and counted (``errors="skip"``),
-        raise :class:`~streamql.ParseError` (``"raise"``) or are kept as reject
-        records (``"keep"``); query them with ``.rejects``.
-
-        >>> from streamql import Stream
-
-        >>> line = '1.2.3.4 - - [24/Feb/2008:00:08:59 -0600] "GET /x HTTP/1.1" 404 133'
-        >>> Stream([line]).parse_apache().first()["status"]
-        404
-        """
-        kwargs: dict[str, Any] = {"format": format} if format != "auto" else {}
-        if errors != "skip":
-            kwargs["errors"] = errors
-        shown = ", ".join(
-            ([repr(format)] if format != "auto" else [])
-            + ([f"errors={errors!r}"] if errors != "skip" else [])
-        )
-        return self._then(
-            "parse_apache",
-            apache.parse_apache,
-            (),
-            kwargs,
-            uses_ctx=True,
-            rejects=True,
-            shown=shown,
-            schema=schema_for(apache.check_format("parse_apache", format)),
-            variants=(
-                ("prescan", apache.parse_prescanned),
-                ("blocks", block_parse.parse_apache_blocks),
-            ),
         )
 
     def take(self, n: int) -> Stream[T]:

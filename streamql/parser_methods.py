@@ -1,0 +1,64 @@
+"""Stream methods that parse lines into records: one method per format.
+
+Each is a short delegate to a plain, data-last parser function in its format
+module (:mod:`streamql.apache`...) and declares the :class:`~streamql.schema.Schema`
+of the records it yields, so fields are checked before the run and the
+planner can pre-scan, read blocks and push aggregates down.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import apache, block_parse
+from .apache_schema import schema_for
+from .base import StreamBase
+from .context import Errors
+
+if TYPE_CHECKING:
+    from .stream import Stream
+
+__all__ = ["ParserMethods"]
+
+T = TypeVar("T")
+
+
+class ParserMethods(StreamBase[T]):
+    """Methods that parse lines into records."""
+
+    __slots__ = ()
+
+    def parse_apache(self, format: str = "auto", *, errors: Errors = "skip") -> Stream[Any]:
+        """Parse Apache common/combined log lines into dict records.
+
+        Lines that do not parse are skipped and counted (``errors="skip"``),
+        raise :class:`~streamql.ParseError` (``"raise"``) or are kept as reject
+        records (``"keep"``); query them with ``.rejects``.
+
+        >>> from streamql import Stream
+
+        >>> line = '1.2.3.4 - - [24/Feb/2008:00:08:59 -0600] "GET /x HTTP/1.1" 404 133'
+        >>> Stream([line]).parse_apache().first()["status"]
+        404
+        """
+        kwargs: dict[str, Any] = {"format": format} if format != "auto" else {}
+        if errors != "skip":
+            kwargs["errors"] = errors
+        shown = ", ".join(
+            ([repr(format)] if format != "auto" else [])
+            + ([f"errors={errors!r}"] if errors != "skip" else [])
+        )
+        return self._then(
+            "parse_apache",
+            apache.parse_apache,
+            (),
+            kwargs,
+            uses_ctx=True,
+            rejects=True,
+            shown=shown,
+            schema=schema_for(apache.check_format("parse_apache", format)),
+            variants=(
+                ("prescan", apache.parse_prescanned),
+                ("blocks", block_parse.parse_apache_blocks),
+            ),
+        )
