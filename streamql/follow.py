@@ -89,15 +89,37 @@ def _names(stage: str, paths: object) -> list[str]:
     return [os.fspath(p) for p in given]
 
 
-def _expand(names: list[str]) -> list[str]:
+def refuse_directory(stage: str, name: str) -> None:
+    """Raise ``IsADirectoryError`` for a name that is a directory when the run starts.
+
+    A directory named by the user is a mistake, not a file to wait for (a
+    file replaced by a directory later is a counted reject instead).
+
+    >>> import tempfile
+    >>> refuse_directory("follow", tempfile.gettempdir())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    IsADirectoryError: follow: '...' is a directory, not a log file...
+    """
+    if os.path.isdir(name):
+        pattern = os.path.join(name, "*.log")
+        raise IsADirectoryError(
+            f"{stage}: {name!r} is a directory, not a log file"
+            f"\n\nName a file in it, or a glob such as {pattern!r}; "
+            f"Stream.files({name!r}).open().cat() reads every file under it."
+        )
+
+
+def _expand(names: list[str], stage: str = "follow") -> list[str]:
     out: list[str] = []
     for name in names:
         if glob.has_magic(name) and not os.path.exists(name):
             found = sorted(p for p in glob.glob(name, recursive=True) if os.path.isfile(p))
             if not found:
-                raise FileNotFoundError(f"follow: no file matches {name!r}")
+                raise FileNotFoundError(f"{stage}: no file matches {name!r}")
             out.extend(found)
         else:
+            refuse_directory(stage, name)
             out.append(name)
     return list(dict.fromkeys(out))
 

@@ -47,6 +47,7 @@ from .follow import (
     check_inotify,
     check_options,
     follow_batches,
+    refuse_directory,
 )
 from .logname import Start
 from .rotation import Seen, rotated_siblings, siblings
@@ -144,6 +145,7 @@ def logfile(
     live = os.fspath(path)
 
     def run() -> Iterator[str]:
+        refuse_directory("logfile", live)
         own = ctx or RunContext()
         cursor = None
         if ctx is not None and ctx.track:

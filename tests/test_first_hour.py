@@ -43,3 +43,12 @@ def test_tab_on_a_query_offers_its_own_names_only() -> None:
         assert constructor in dir(Stream)
     for method in ("where", "count_by", "explain", "rejects", "last_run", "schema"):
         assert method in names
+
+
+@pytest.mark.parametrize("constructor", [Stream.logfile, Stream.follow])
+def test_following_a_directory_says_so_at_once(tmp_path: Path, constructor: object) -> None:
+    www = tmp_path / "www"
+    www.mkdir()
+    # Before, this waited forever for a file that can never appear.
+    with pytest.raises(IsADirectoryError, match=r"(?s)'.*www' is a directory.*www/\*\.log"):
+        constructor(www).take(1).list()  # type: ignore[operator]
