@@ -349,7 +349,7 @@ class StreamBase(Generic[T]):
         """Run the query, yielding its items; closing the iterator closes every stage."""
         steps, settings = self._plan(), self._settings
         bars = progress.observers(steps, settings.progress)
-        return execute(steps, self.last_run, settings.options, bars)
+        return _quiet_interrupt(execute(steps, self.last_run, settings.options, bars), self)
 
     def _answer(self, agg: aggregates.Aggregate, engine: str | None = None) -> Any:
         """Run a terminal's aggregation with the engine registered by that name.
@@ -363,14 +363,20 @@ class StreamBase(Generic[T]):
                 read |= part.where.fields()
             self._check_fields(part.name, read)
         chosen = engine_named(engine or self._settings.engine)
-        return chosen.run(self._plan(), agg, self._settings, self.last_run)
+        try:
+            return chosen.run(self._plan(), agg, self._settings, self.last_run)
+        except KeyboardInterrupt:
+            raise interrupted(agg.name, self.last_run) from None
 
     def _run(self, consume: Callable[[Iterator[Any]], U]) -> U:
         """Run the plan into ``consume`` (a sink such as ``write`` or ``send_to``)."""
         steps, settings = self._plan(), self._settings
         bars = progress.observers(steps, settings.progress, auto=True)
-        with running(steps, self.last_run, options=settings.options, observers=bars) as it:
-            return consume(it)
+        try:
+            with running(steps, self.last_run, options=settings.options, observers=bars) as it:
+                return consume(it)
+        except KeyboardInterrupt:
+            raise interrupted(getattr(consume, "__name__", "run"), self.last_run) from None
 
     @property
     def rejects(self) -> Stream[Reject]:
@@ -385,3 +391,23 @@ class StreamBase(Generic[T]):
         """
         step = Step("rejects", _rejects_of, rowwise=False, uses_ctx=True)
         return self._add(step)
+
+
+def interrupted(stage: str, report: RunReport) -> KeyboardInterrupt:
+    """The KeyboardInterrupt a query raises for Ctrl-C: what it did so far, without its internals.
+
+    Raised ``from None`` in place of the one caught, so a traceback shows the
+    user's line and the terminal, not every stage the run was inside.
+
+    >>> print(interrupted("count", RunReport(seconds=1.5)))
+    count interrupted: stopped early in 1.500 s, 0 rejected
+    """
+    return KeyboardInterrupt(f"{stage} interrupted: {report}")
+
+
+def _quiet_interrupt(items: Iterator[T], query: StreamBase[Any]) -> Iterator[T]:
+    """Iterate ``items``; a Ctrl-C inside the run is re-raised by :func:`interrupted`."""
+    try:
+        yield from items
+    except KeyboardInterrupt:
+        raise interrupted("iteration", query.last_run) from None

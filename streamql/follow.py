@@ -92,8 +92,8 @@ def _names(stage: str, paths: object) -> list[str]:
 def refuse_directory(stage: str, name: str) -> None:
     """Raise ``IsADirectoryError`` for a name that is a directory when the run starts.
 
-    A directory named by the user is a mistake, not a file to wait for (a
-    file replaced by a directory later is a counted reject instead).
+    A directory named alone is a mistake, not a file to wait for (among
+    several names, or replacing a file later, it is a counted reject instead).
 
     >>> import tempfile
     >>> refuse_directory("follow", tempfile.gettempdir())  # doctest: +ELLIPSIS
@@ -119,7 +119,8 @@ def _expand(names: list[str], stage: str = "follow") -> list[str]:
                 raise FileNotFoundError(f"{stage}: no file matches {name!r}")
             out.extend(found)
         else:
-            refuse_directory(stage, name)
+            if len(names) == 1:  # among several, a directory is a reject and the rest go on
+                refuse_directory(stage, name)
             out.append(name)
     return list(dict.fromkeys(out))
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import streamql
 from streamql import Stream
 from streamql.windows import Window
 
@@ -52,3 +57,35 @@ def test_following_a_directory_says_so_at_once(tmp_path: Path, constructor: obje
     # Before, this waited forever for a file that can never appear.
     with pytest.raises(IsADirectoryError, match=r"(?s)'.*www' is a directory.*www/\*\.log"):
         constructor(www).take(1).list()  # type: ignore[operator]
+
+
+class _CtrlC:
+    """Items that end in a Ctrl-C, the way a long run meets one."""
+
+    def __iter__(self) -> Iterator[int]:
+        yield from range(5)
+        raise KeyboardInterrupt
+
+
+def _library_frames(exc: BaseException) -> list[str]:
+    package = str(Path(streamql.__file__).parent)
+    frames = traceback.extract_tb(exc.__traceback__)
+    return [f"{f.filename}:{f.name}" for f in frames if f.filename.startswith(package)]
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        lambda s: s.map(lambda x: x + 1).where(lambda x: x > 0).count(),
+        lambda s: list(s.map(lambda x: x + 1).where(lambda x: x > 0)),
+        lambda s: s.map(str).write(io.StringIO()),
+    ],
+    ids=["terminal", "iteration", "sink"],
+)
+def test_ctrl_c_shows_the_users_line_not_the_librarys_internals(run: Any) -> None:
+    # Before, Ctrl-C in a terminal showed ~10 frames of engine and stage internals.
+    with pytest.raises(KeyboardInterrupt) as caught:
+        run(Stream(_CtrlC()))
+    assert "interrupted: stopped early" in str(caught.value)
+    assert caught.value.__suppress_context__
+    assert len(_library_frames(caught.value)) <= 2, _library_frames(caught.value)
