@@ -70,6 +70,10 @@ def operation(func: Callable[..., Iterable[Any]] | None = None, *, name: str | N
     streamql operation; the method passes them on. Returns the function
     unchanged, so it stays usable on its own.
 
+    A method added at run time is invisible to type checkers (mypy reports
+    ``"Stream" has no attribute``); where types matter, ``.apply(func, *args)``
+    runs the same function and is typed.
+
     >>> @operation
     ... def every_other(items):
     ...     for i, item in enumerate(items):
