@@ -10,7 +10,8 @@ the items passing a condition (``Count(where=F.status == 404)``).
 
 Exact: :class:`Count`, :class:`Sum`, :class:`Min`, :class:`Max`, :class:`Mean`,
 :class:`Distinct`, :class:`CountBy`, :class:`Top`, :class:`Quantiles`,
-:class:`First`, :class:`Last`, :class:`Collect`, :class:`GroupBy`. Bounded
+:class:`First`, :class:`Last`, :class:`Collect`, :class:`GroupBy` (holds records),
+:class:`Grouped` (several aggregations per group, folding). Bounded
 memory, approximate, for endless streams: :class:`ApproxDistinct`,
 :class:`HeavyHitters`, :class:`ApproxQuantiles`. Every one can be read
 mid-stream: ``agg.finish(state)`` does not change the state. The protocol,
@@ -36,8 +37,9 @@ from .exact import (
     Quantiles,
     Sum,
 )
+from .grouped import Grouped
 from .ranked import Max, Min, Top
-from .results import Counts
+from .results import Counts, Groups
 from .sketches import ApproxDistinct, ApproxQuantiles, HeavyHitters
 
 __all__ = [
@@ -59,6 +61,8 @@ __all__ = [
     "First",
     "Last",
     "GroupBy",
+    "Grouped",
+    "Groups",
     "ApproxDistinct",
     "HeavyHitters",
     "ApproxQuantiles",
