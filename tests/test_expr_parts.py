@@ -174,7 +174,7 @@ def test_a_literal_dotted_key_and_keys_named_like_methods() -> None:
     assert F.http["date"].compile()(record) == "d" and repr(F.http["date"]) == "F['http.date']"
     assert F["http.name"].compile()(record) == "n"
     assert F.http.date.label() == "http.date"  # an attribute of its own: the datetime part
-    with pytest.raises(FieldError, match="no field 'a.b'"):  # the path a, then b
+    with pytest.raises(FieldError, match=r"no field 'a\.b'"):  # the path a, then b
         F.a.b.compile()(record)
 
 

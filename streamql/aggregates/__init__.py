@@ -24,7 +24,7 @@ and how to write your own, is in :mod:`streamql.aggregates.base`.
 
 from __future__ import annotations
 
-from .base import EMPTY, Aggregate, Many, Reads, check, reads_of, run
+from .base import EMPTY, KINDS, Aggregate, Many, Reads, check, reads_of, run
 from .exact import (
     Collect,
     Count,
@@ -47,6 +47,7 @@ __all__ = [
     "Reads",
     "Many",
     "EMPTY",
+    "KINDS",
     "Count",
     "Sum",
     "Min",
