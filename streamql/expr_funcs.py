@@ -27,6 +27,7 @@ __all__ = [
     "CALLS",
     "COMPARISONS",
     "PARTS",
+    "TESTS",
     "bucket_seconds",
     "check_texts",
     "floor_datetime",
@@ -41,6 +42,10 @@ PARTS = {"year", "month", "day", "hour", "minute", "second"}  # attributes of a 
 CALLS = {"date": "{}.date()", "weekday": "{}.weekday()", "lower": "{}.lower()",
          "upper": "{}.upper()", "len": "len({})"}  # fmt: skip
 """How the parts that are calls read in Python source."""
+TESTS = {"contains": "({a} in {s})", "isin": "({s} in {a})",
+         "matches": "({a}.search({s}) is not None)",
+         "startswith": "{s}.startswith({a})", "endswith": "{s}.endswith({a})"}  # fmt: skip
+"""How each text test reads in Python source: ``s`` its subject, ``a`` its argument."""
 
 _DAY = 86400
 _UNITS = {"s": 1, "sec": 1, "min": 60, "h": 3600, "d": _DAY}

@@ -1,9 +1,5 @@
-"""The expression tree behind ``F``: its nodes, what each reads, and how it compiles.
-
-Users build expressions from :data:`streamql.expr.F` (see :mod:`streamql.expr`
-for what they can say); this module holds the nodes and the operations every
-node shares. A node knows its children, writes itself as Python source (one
-function per expression, compiled once) and as the code that built it.
+"""The expression tree behind ``F`` (:mod:`streamql.expr`): nodes that know their children,
+and write themselves as Python source (compiled once) and as the code that built them.
 
 >>> from streamql.expr import F
 >>> e = (F.bytes / 1024 > 5) & F.agent.contains("BOT", case=False)
@@ -369,20 +365,12 @@ class Method(Expr):
     def source(self, consts: list[Any]) -> str:
         subject = self.subject.source(consts)
         arg = self.args[0]
-        if self.method.endswith(_NOCASE):
+        if self.method.endswith(_NOCASE):  # the casefolded text, tested in the casefolded value
             folded = tuple(a.casefold() for a in arg) if isinstance(arg, tuple) else arg.casefold()
-            text, base = Const(folded).source(consts), self.method[: -len(_NOCASE)]
-            if base == "contains":
-                return f"({text} in {subject}.casefold())"
-            return f"{subject}.casefold().{base}({text})"
-        text = Const(arg).source(consts)
-        if self.method == "contains":
-            return f"({text} in {subject})"
-        if self.method == "isin":
-            return f"({subject} in {text})"
-        if self.method == "matches":
-            return f"({text}.search({subject}) is not None)"
-        return f"{subject}.{self.method}({text})"
+            arg, subject = folded, f"{subject}.casefold()"
+        return fn.TESTS[self.method.removesuffix(_NOCASE)].format(
+            s=subject, a=Const(arg).source(consts)
+        )
 
     def show(self, bare: bool) -> str:
         arg = self.args[0]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import itertools
 import keyword
-from collections import namedtuple
+from collections import defaultdict, namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
@@ -158,12 +158,13 @@ class Grouped(Aggregate):
         key_of, parts = self.key_of, self.parts
         it = iter(values)
         while chunk := list(itertools.islice(it, _CHUNK)):
-            groups: dict[Any, list[Any]] = {}
+            groups: defaultdict[Any, list[Any]] = defaultdict(list)
             try:
-                for k, item in zip(map(key_of, chunk), chunk, strict=True):  # type: ignore[arg-type]
-                    groups.setdefault(k, []).append(item)
+                keys = list(map(key_of, chunk))  # type: ignore[arg-type]
             except KeyError as exc:
                 raise self._missing(exc) from None
+            for k, item in zip(keys, chunk, strict=True):
+                groups[k].append(item)
             for k, items in groups.items():
                 states = self._states(state, k)
                 for i, agg in enumerate(parts):
