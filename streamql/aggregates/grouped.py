@@ -183,9 +183,9 @@ class Grouped(Aggregate):
         """
         plan = self.__dict__.get("_plan") or self._column_plan()
         keys, inputs = plan
-        rows_of: dict[Any, list[int]] = {}
+        rows_of: defaultdict[Any, list[int]] = defaultdict(list)
         for i, k in enumerate(keys(*columns)):
-            rows_of.setdefault(k, []).append(i)
+            rows_of[k].append(i)
         picked = [(values(columns), passing(columns)) for values, passing in inputs]
         for k, rows in rows_of.items():
             states = self._states(state, k)
