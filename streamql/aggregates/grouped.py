@@ -122,7 +122,7 @@ class Grouped(Aggregate):
         self.row = row_type(tuple(self.aggs))
 
     def _extra(self) -> list[str]:
-        return [repr(self.key)] + [f"{name}={agg!r}" for name, agg in self.aggs.items()]
+        return [repr(self.key), repr(self.aggs)]
 
     def fields_read(self) -> frozenset[str]:
         names = key_fields(self.key) or ()
