@@ -69,7 +69,10 @@ def _cell(row: Any, column: str) -> Any:
 
 def _mapping_rows(data: Mapping[Any, Any], columns: Sequence[str]) -> list[dict[str, Any]]:
     """A dict's items as rows; with more than two columns, tuple keys spread over the first ones."""
-    *keys, value = columns
+    fields = _row_fields(data, columns)
+    *keys, value = columns[: len(columns) - len(fields) + 1] if fields else columns
+    if fields:  # a group_by's rows: the key's columns, then a column per field of the row
+        return [{**_key_cells(keys, k), **v._asdict()} for k, v in data.items()]
     if len(keys) == 1:
         return [{keys[0]: k, value: v} for k, v in data.items()]
     rows = []
@@ -81,6 +84,23 @@ def _mapping_rows(data: Mapping[Any, Any], columns: Sequence[str]) -> list[dict[
             )
         rows.append({**dict(zip(keys, k, strict=True)), value: v})
     return rows
+
+
+def _row_fields(data: Mapping[Any, Any], columns: Sequence[str]) -> tuple[str, ...]:
+    """The fields of a dict's namedtuple values, if the column names end with them."""
+    first = next(iter(data.values()), None)
+    fields = getattr(first, "_fields", ()) if isinstance(first, tuple) else ()
+    return (
+        fields
+        if 0 < len(fields) < len(columns) and tuple(columns[-len(fields) :]) == fields
+        else ()
+    )
+
+
+def _key_cells(keys: Sequence[str], key: Any) -> dict[str, Any]:
+    if len(keys) == 1:
+        return {keys[0]: key}
+    return dict(zip(keys, key, strict=True))
 
 
 def table_rows(

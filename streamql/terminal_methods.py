@@ -18,6 +18,7 @@ from .aggregates import EMPTY
 from .base import MISSING, StreamBase
 from .engines import engine_named
 from .errors import StreamError
+from .expr import Expr
 
 if TYPE_CHECKING:
     from . import writers
@@ -76,19 +77,19 @@ class TerminalMethods(StreamBase[T]):
         n: int = self._answer(aggregates.Count(), engine)
         return n
 
-    def sum(self, field: str | int | None = None, *, engine: str | None = None) -> Any:
-        """Run the query and add up its items, or a field of each record.
+    def sum(self, field: str | int | Expr | None = None, *, engine: str | None = None) -> Any:
+        """Run the query and add up its items, or a field (or ``F`` expression) of each record.
 
-        >>> from streamql import Stream
+        >>> from streamql import Stream, F
 
-        >>> Stream([{"bytes": 3}, {"bytes": 4}]).sum("bytes")
-        7
+        >>> Stream([{"bytes": 3}, {"bytes": 4}]).sum("bytes"), Stream([{"b": 2048}]).sum(F.b / 1024)
+        (7, 2.0)
         """
         return self._answer(aggregates.Sum(field), engine)
 
     def min(
         self,
-        field: str | int | None = None,
+        field: str | int | Expr | None = None,
         *,
         key: Any = None,
         default: Any = MISSING,
@@ -105,7 +106,7 @@ class TerminalMethods(StreamBase[T]):
 
     def max(
         self,
-        field: str | int | None = None,
+        field: str | int | Expr | None = None,
         *,
         key: Any = None,
         default: Any = MISSING,
@@ -122,7 +123,7 @@ class TerminalMethods(StreamBase[T]):
         return self._extreme(aggregates.Max(field, key=key, empty=EMPTY), default, engine)
 
     def set(
-        self, field: str | int | None = None, *, engine: str | None = None
+        self, field: str | int | Expr | None = None, *, engine: str | None = None
     ) -> builtins.set[Any]:
         """Run the query and collect the distinct items (or field values).
 
@@ -169,16 +170,18 @@ class TerminalMethods(StreamBase[T]):
 
     def count_by(
         self,
-        field: str | int | Callable[[Any], Any],
-        *more: str,
+        field: str | int | Expr | Callable[[Any], Any],
+        *more: str | Expr,
         n: int | None = None,
         engine: str | None = None,
     ) -> dict[Any, int]:
         """Run the query and count items per value of a field, most common first.
 
-        Name several fields to count per combination; ``n`` keeps the ``n``
-        most common. The answer is a dict that knows its column names
-        (``.columns``), so ``Table(answer)`` heads its columns.
+        A field may be an ``F`` expression (``F.datetime.floor("1h")``). Name
+        several to count per combination; ``n`` keeps the ``n`` most common.
+        The answer is a dict that knows its column names (``.columns``; an
+        expression's is its label, ``datetime.floor('1h')``), so
+        ``Table(answer)`` heads its columns.
 
         >>> from streamql import Stream
 
@@ -192,21 +195,43 @@ class TerminalMethods(StreamBase[T]):
 
     def group_by(
         self,
-        field: str | int | Callable[[Any], Any],
-        *,
+        field: str | int | Expr | Callable[[Any], Any],
+        *more: str | Expr,
         agg: Callable[[builtins.list[Any]], Any] | None = None,
         engine: str | None = None,
+        **aggregations: aggregates.Aggregate,
     ) -> dict[Any, Any]:
-        """Run the query and group items by a field: value -> list (or ``agg(list)``).
+        """Run the query and aggregate per value of a field: key -> row of answers.
+
+        With aggregations by name (``bytes=Sum("bytes"), hits=Count()``),
+        each group keeps one running state per aggregation, never its records:
+        memory grows with the number of groups. The answer maps each key (in
+        first-seen order) to a namedtuple of the answers and knows its column
+        names (``.columns``), so ``Table(answer)`` shows a row per key. The
+        key may be an ``F`` expression (``F.datetime.hour``), and several keys
+        group per combination. Every engine runs it (:class:`~streamql.aggregates.Grouped`).
+
+        Without aggregations, each key maps to the list of its items, or to
+        ``agg(list)``: that form holds every record of every group in memory.
 
         >>> from streamql import Stream
+        >>> from streamql.aggregates import Count, Sum
 
-        >>> Stream([{"h": "a", "b": 1}, {"h": "a", "b": 2}]).group_by("h", agg=len)
-        {'a': 2}
+        >>> rows = Stream([{"h": "a", "b": 1}, {"h": "a", "b": 2}, {"h": "c", "b": 5}])
+        >>> rows.group_by("h", bytes=Sum("b"), hits=Count())
+        {'a': Row(bytes=3, hits=2), 'c': Row(bytes=5, hits=1)}
+        >>> rows.group_by("h", agg=len)
+        {'a': 2, 'c': 1}
         """
+        key: Any = (field, *more) if more else field
+        if aggregations:
+            if agg is not None:
+                raise TypeError("group_by: give aggregations by name or agg=, not both")
+            folded: dict[Any, Any] = self._answer(aggregates.Grouped(key, aggregations), engine)
+            return folded
         if agg is not None and not callable(agg):
             raise TypeError(f"group_by: agg must be a function of a list, got {agg!r}")
-        groups: dict[Any, Any] = self._answer(aggregates.GroupBy(field), engine)
+        groups: dict[Any, Any] = self._answer(aggregates.GroupBy(key), engine)
         return groups if agg is None else {k: agg(v) for k, v in groups.items()}
 
     def aggregate(

@@ -22,6 +22,7 @@ from streamql.aggregates import (
     CountBy,
     Distinct,
     First,
+    Grouped,
     HeavyHitters,
     Last,
     Many,
@@ -68,6 +69,14 @@ EXACT: dict[str, tuple[Any, Any]] = {
     ),
     "first": (First(), lambda xs: xs[0] if xs else None),
     "last": (Last(), lambda xs: xs[-1] if xs else None),
+    "grouped": (
+        Grouped(lambda x: x % 3, {"n": Count(), "total": Sum(), "top": Max()}),
+        lambda xs: {
+            k: (len(g), sum(g), max(g))
+            for k in dict.fromkeys(x % 3 for x in xs)
+            for g in [[x for x in xs if x % 3 == k]]
+        },
+    ),
 }
 
 
@@ -90,6 +99,14 @@ def test_merging_partial_results_over_any_split_equals_one_pass(
     for part in parts[1:]:
         merged = aggs.merge(merged, part)
     assert aggs.finish(merged) == run(aggs, xs)
+
+
+@given(values)
+def test_grouped_keeps_first_seen_order_and_states_not_items(xs: list[int]) -> None:
+    agg = Grouped(lambda x: x % 5, {"n": Count()})
+    state = partial(agg, xs)
+    assert list(state) == list(dict.fromkeys(x % 5 for x in xs))
+    assert all(len(states) == 1 and isinstance(states[0], int) for states in state.values())
 
 
 def test_top_keeps_earlier_items_on_ties_across_merges() -> None:

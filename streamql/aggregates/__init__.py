@@ -10,7 +10,8 @@ the items passing a condition (``Count(where=F.status == 404)``).
 
 Exact: :class:`Count`, :class:`Sum`, :class:`Min`, :class:`Max`, :class:`Mean`,
 :class:`Distinct`, :class:`CountBy`, :class:`Top`, :class:`Quantiles`,
-:class:`First`, :class:`Last`, :class:`Collect`, :class:`GroupBy`. Bounded
+:class:`First`, :class:`Last`, :class:`Collect`, :class:`GroupBy` (holds records),
+:class:`Grouped` (several aggregations per group, folding). Bounded
 memory, approximate, for endless streams: :class:`ApproxDistinct`,
 :class:`HeavyHitters`, :class:`ApproxQuantiles`. Every one can be read
 mid-stream: ``agg.finish(state)`` does not change the state. The protocol,
@@ -23,7 +24,7 @@ and how to write your own, is in :mod:`streamql.aggregates.base`.
 
 from __future__ import annotations
 
-from .base import EMPTY, Aggregate, Many, Reads, check, reads_of, run
+from .base import EMPTY, KINDS, Aggregate, Many, Reads, check, reads_of, run
 from .exact import (
     Collect,
     Count,
@@ -36,8 +37,9 @@ from .exact import (
     Quantiles,
     Sum,
 )
+from .grouped import Grouped
 from .ranked import Max, Min, Top
-from .results import Counts
+from .results import Counts, Groups
 from .sketches import ApproxDistinct, ApproxQuantiles, HeavyHitters
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "Reads",
     "Many",
     "EMPTY",
+    "KINDS",
     "Count",
     "Sum",
     "Min",
@@ -59,6 +62,8 @@ __all__ = [
     "First",
     "Last",
     "GroupBy",
+    "Grouped",
+    "Groups",
     "ApproxDistinct",
     "HeavyHitters",
     "ApproxQuantiles",

@@ -20,7 +20,15 @@ from columns (see :mod:`streamql.optimize`):
   (``Max(key="bytes")``, ``Top(3, by="bytes")``): such an aggregation also
   takes ``fold_keyed(state, keys, item_at)``, and only the items it keeps are
   built;
+- ``Reads("columns", fields=names)``: several fields, or an ``F`` expression
+  of them (``Sum(F.bytes / 1024)``, ``count_by("host", "status")``,
+  ``Grouped``): such an aggregation also takes ``fold_columns(state, columns)``,
+  the columns in the order of ``fields``. Only a consumer that folds several
+  columns asks for this kind (``reads_of(agg, kinds=...)``);
 - ``None``: anything else (a function as field or key, a function as ``where``).
+
+A field may be a name, an index, a function, or an ``F`` expression
+(``Max(F.bytes / 1024)``); a plain ``F.bytes`` reads like ``"bytes"``.
 
 To write an aggregation, subclass :class:`Aggregate` and define ``start``,
 ``merge`` and ``finish``, and ``step`` (one value into the state) or, faster,
@@ -38,13 +46,15 @@ To write an aggregation, subclass :class:`Aggregate` and define ``start``,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from ..errors import FieldError
-from ..expr import Expr
+from ..expr import Expr, Field
 from ..flow import key_function
 
-__all__ = ["Aggregate", "Reads", "Many", "EMPTY", "Where", "check", "run", "reads_of"]
+__all__ = ["Aggregate", "Reads", "Many", "EMPTY", "KINDS", "Where", "check", "run", "reads_of"]
+__all__ += ["expr_reads", "field_label", "value_getter"]
 
 Where = Callable[[Any], Any] | Expr | None
 """An aggregation's ``where``: a function of the item, an ``F`` expression, or None."""
@@ -64,10 +74,58 @@ EMPTY: Any = _Empty()
 
 
 class Reads(NamedTuple):
-    """What an aggregation reads of each item: ``kind`` ('count', 'field', 'key') and a field."""
+    """What an aggregation reads of each item: ``kind`` (count, field, key, columns), its fields."""
 
     kind: str
     field: str | None = None
+    fields: tuple[str, ...] = ()  # the columns of kind 'columns'
+
+    def __repr__(self) -> str:
+        more = f", fields={self.fields!r}" if self.fields else ""
+        return f"Reads(kind={self.kind!r}, field={self.field!r}{more})"
+
+
+KINDS = ("count", "field", "key")
+"""The kinds of :class:`Reads` a consumer that folds one column at a time takes."""
+
+
+def value_getter(stage: str, field: Any) -> Callable[[Any], Any] | None:
+    """A function of an item giving its ``field``: a name, an index, a function or an expression.
+
+    >>> from streamql.expr import F
+    >>> value_getter("sum", F.bytes // 1024)({"bytes": 4096}), value_getter("sum", None)
+    (4, None)
+    """
+    if isinstance(field, Field):
+        return itemgetter(field.name)  # as fast as the name
+    if isinstance(field, Expr):
+        return field.compile(stage)
+    if isinstance(field, tuple):
+        if not field:
+            raise TypeError(f"{stage}: name at least one field")
+        getters = [value_getter(stage, f) for f in field]
+        if all(isinstance(f, (str, int)) for f in field):
+            return itemgetter(*field) if len(field) > 1 else lambda item: (item[field[0]],)
+        return lambda item: tuple(get(item) for get in getters)  # type: ignore[misc]
+    return key_function(stage, field)
+
+
+def field_label(field: Any) -> str:
+    """A column name for a field: its name, an expression's label, ``value`` for a function."""
+    if isinstance(field, str):
+        return field
+    return field.label() if isinstance(field, Expr) else "value"
+
+
+def expr_reads(field: Any) -> Reads | None:
+    """What reading ``field`` takes: a column for a name or F.name, columns for an expression."""
+    if isinstance(field, Field):
+        return Reads("field", field.name)
+    if isinstance(field, str):
+        return Reads("field", field)
+    if isinstance(field, Expr):
+        return Reads("columns", None, tuple(sorted(field.fields())))
+    return None
 
 
 class Aggregate:
@@ -84,7 +142,7 @@ class Aggregate:
         self, field: Any = None, *, where: Callable[[Any], Any] | Expr | None = None
     ) -> None:
         self.field = field
-        self.get = key_function(self.name, field)
+        self.get = value_getter(self.name, field)
         self.where = where
         if isinstance(where, Expr):
             self.test: Callable[[Any], Any] | None = where.compile(self.name)
@@ -136,7 +194,24 @@ Reads(kind='key', field='bytes'), None)
         """
         if self.test is not None and not isinstance(self.where, Expr):
             return None
-        return Reads("field", self.field) if isinstance(self.field, str) else None
+        return expr_reads(self.field)
+
+    def fold_columns(self, state: Any, columns: Sequence[Sequence[Any]]) -> Any:
+        """Fold a block's columns (those of ``reads.fields``, in order): an expression's values.
+
+        >>> from streamql.aggregates import Sum
+        >>> from streamql.expr import F
+        >>> agg = Sum(F.bytes // 1024)
+        >>> agg.reads.fields, agg.fold_columns(0, [[2048, 1024, 10]])
+        (('bytes',), 3)
+        """
+        reads = self.reads
+        if reads is None or not isinstance(self.field, Expr):
+            raise TypeError(f"{self.name}: {self!r} does not read columns")
+        values = self.__dict__.get("_values")
+        if values is None:
+            values = self._values = self.field.compile_values(reads.fields)
+        return self.fold(state, values(*columns))
 
     def add_all(self, state: Any, items: Iterable[Any]) -> Any:
         """Fold every item in: its field, if it passes ``where``.
@@ -164,6 +239,11 @@ Reads(kind='key', field='bytes'), None)
         (['bytes'], ['h', 's'])
         """
         return _names(self.field)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_values", None)  # compiled on first use, in each process
+        return state
 
     def _missing(self, exc: KeyError) -> BaseException:
         """A record without a field the aggregation reads: say which, not a bare KeyError."""
@@ -229,13 +309,19 @@ class Many(Aggregate):
 
 
 def _names(field: Any) -> frozenset[str]:
-    """The field names in a field argument: a name, a tuple of names, or none (a function)."""
+    """The field names in a field argument: a name, an expression, a tuple of them, or none."""
     names = field if isinstance(field, tuple) else (field,)
-    return frozenset(f for f in names if isinstance(f, str))
+    found = {f for f in names if isinstance(f, str)}
+    return frozenset(found.union(*(f.fields() for f in names if isinstance(f, Expr))))
 
 
-def reads_of(agg: Aggregate) -> list[tuple[str | None, Aggregate, Reads]] | None:
-    """The parts of ``agg`` with what each reads, if every part declares it (else None).
+def reads_of(
+    agg: Aggregate, kinds: Sequence[str] = KINDS
+) -> list[tuple[str | None, Aggregate, Reads]] | None:
+    """The parts of ``agg`` with what each reads, if each declares one of ``kinds`` (else None).
+
+    A consumer names the kinds it can fold; one that folds several columns
+    adds ``"columns"``.
 
     >>> from streamql.aggregates import Count, Sum
     >>> [(name, r.kind) for name, _, r in reads_of(Many({"n": Count(), "b": Sum("b")}))]
@@ -247,7 +333,7 @@ def reads_of(agg: Aggregate) -> list[tuple[str | None, Aggregate, Reads]] | None
     out = []
     for name, part in parts:
         reads = part.reads
-        if reads is None:
+        if reads is None or reads.kind not in kinds:
             return None
         out.append((name, part, reads))
     return out

@@ -15,13 +15,12 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter, deque
-from collections.abc import Iterable
-from operator import itemgetter
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..expr import Expr
-from ..flow import key_function
-from .base import EMPTY, Aggregate, Reads, Where
+from .base import EMPTY, Aggregate, Reads, Where, field_label, value_getter
+from .grouped import columns_keys, key_fields
 from .results import Counts
 
 __all__ = [
@@ -148,7 +147,8 @@ class Distinct(Aggregate):
 class CountBy(Aggregate):
     """Count per value, most common first (ties in first-seen order); the ``n`` first if given.
 
-    ``field`` may be a tuple of field names: counts per combination.
+    ``field`` may be an ``F`` expression (``F.datetime.floor("1h")``), or a
+    tuple of field names and expressions: counts per combination.
 
     >>> from streamql.aggregates import run
     >>> run(CountBy("s"), [{"s": 200}, {"s": 404}, {"s": 404}])
@@ -161,14 +161,33 @@ class CountBy(Aggregate):
 
     def __init__(self, field: Any, *, n: int | None = None, where: Where = None) -> None:
         several = isinstance(field, tuple)
-        if several and (not field or not all(isinstance(f, str) for f in field)):
-            raise TypeError(f"count_by: expected field names, got {field!r}")
+        if several and (not field or not all(isinstance(f, (str, int, Expr)) for f in field)):
+            raise TypeError(f"count_by: expected field names or F expressions, got {field!r}")
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
             raise ValueError(f"count_by: n must be an int >= 1, got {n!r}")
-        super().__init__(None if several else field, where=where)
-        if several:
-            self.field, self.get = field, itemgetter(*field)
+        super().__init__(field, where=where)
         self.n = n
+
+    @property
+    def reads(self) -> Reads | None:
+        """One column for a field; columns for expressions or several fields (per combination)."""
+        found = super().reads
+        names = key_fields(self.field)
+        if found is not None or not isinstance(self.field, tuple) or names is None:
+            return found
+        if self.test is not None and not isinstance(self.where, Expr):
+            return None
+        return Reads("columns", None, names)
+
+    def fold_columns(self, state: Counter[Any], columns: Sequence[Sequence[Any]]) -> Counter[Any]:
+        """Count the keys of a block's columns (those of ``reads.fields``, in order)."""
+        keys = self.__dict__.get("_keys")
+        if keys is None:
+            reads = self.reads
+            assert reads is not None and reads.kind == "columns"
+            keys = self._keys = columns_keys(self.field, reads.fields)
+        state.update(keys(*columns))
+        return state
 
     def _extra(self) -> list[str]:
         return [] if self.n is None else [f"n={self.n}"]
@@ -186,11 +205,14 @@ class CountBy(Aggregate):
         return out
 
     def finish(self, state: Counter[Any]) -> Counts:
-        field = self.field
-        if not isinstance(field, tuple):
-            field = (field if isinstance(field, str) else "value",)
-        names = field
+        keys = self.field if isinstance(self.field, tuple) else (self.field,)
+        names = tuple(map(field_label, keys))
         return Counts(state.most_common(self.n), columns=(*names, "count"))
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_keys", None)
+        return state
 
 
 class Collect(Aggregate):
@@ -302,7 +324,8 @@ class Last(First):
 class GroupBy(Aggregate):
     """Items grouped by a field (or key function): value -> list of items, in order.
 
-    Holds every item. The field chooses the group; each group keeps whole items.
+    Holds every item: memory grows with the stream. To fold each group into
+    sums or counts instead, use :class:`streamql.aggregates.Grouped`.
 
     >>> from streamql.aggregates import run
     >>> run(GroupBy("h"), [{"h": "a", "n": 1}, {"h": "b", "n": 2}, {"h": "a", "n": 3}])
@@ -314,7 +337,7 @@ class GroupBy(Aggregate):
     def __init__(self, field: Any, *, where: Where = None) -> None:
         super().__init__(None, where=where)
         self.field = field
-        key = key_function(self.name, field)
+        key = value_getter(self.name, field)
         if key is None:
             raise TypeError("group_by: name a field or give a key function")
         self.key = key

@@ -17,15 +17,23 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from ..expr import Expr
-from ..flow import key_function
-from .base import EMPTY, Aggregate, Reads, Where, _names
+from ..expr import Expr, Field
+from .base import EMPTY, Aggregate, Reads, Where, _names, value_getter
 
 __all__ = ["Min", "Max", "Top"]
 
 
 # Items taken at a time by the aggregations that keep whole items by a key.
 _CHUNK = 4096
+
+
+def _keyed(agg: Aggregate, key: Any) -> Reads | None:
+    """Reads of one key column, for a key that is a field name or ``F.name``."""
+    if isinstance(key, Field):
+        key = key.name
+    if not isinstance(key, str) or (agg.test is not None and not isinstance(agg.where, Expr)):
+        return None
+    return Reads("key", key)
 
 
 class _Extreme(Aggregate):
@@ -46,18 +54,14 @@ class _Extreme(Aggregate):
             raise TypeError(f"{self.name}: give a field or key=, not both")
         super().__init__(field, where=where)
         self.key_field = key
-        self.key = key_function(self.name, key)
+        self.key = value_getter(self.name, key)
         self.empty = empty
 
     @property
     def reads(self) -> Reads | None:
         if self.key is None:
             return super().reads
-        if not isinstance(self.key_field, str) or (
-            self.test is not None and not isinstance(self.where, Expr)
-        ):
-            return None
-        return Reads("key", self.key_field)
+        return _keyed(self, self.key_field)
 
     def fields_read(self) -> frozenset[str]:
         return super().fields_read() | _names(self.key_field)
@@ -148,15 +152,11 @@ class Top(Aggregate):
         super().__init__(None, where=where)
         self.n = n
         self.by = by
-        self.key = key_function("top", by) or (lambda x: x)
+        self.key = value_getter("top", by) or (lambda x: x)
 
     @property
     def reads(self) -> Reads | None:
-        if not isinstance(self.by, str) or (
-            self.test is not None and not isinstance(self.where, Expr)
-        ):
-            return None
-        return Reads("key", self.by)
+        return _keyed(self, self.by)
 
     def fields_read(self) -> frozenset[str]:
         return super().fields_read() | _names(self.by)
