@@ -275,13 +275,14 @@ class Method(Expr):
     def source(self, consts: list[Any]) -> str:
         subject = self.subject.source(consts)
         arg = Const(self.args[0]).source(consts)
-        if self.method == "contains":
-            return f"({arg} in {subject})"
         if self.method == "isin":
             return f"({subject} in {arg})"
+        # None (a log's "-", a field some lines lack) holds no text: never a match.
+        if self.method == "contains":
+            return f"({subject} is not None and {arg} in {subject})"
         if self.method == "matches":
-            return f"({arg}.search({subject}) is not None)"
-        return f"{subject}.{self.method}({arg})"
+            return f"({subject} is not None and {arg}.search({subject}) is not None)"
+        return f"({subject} is not None and {subject}.{self.method}({arg}))"
 
     def __repr__(self) -> str:
         arg = self.args[0]

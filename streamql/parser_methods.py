@@ -14,6 +14,7 @@ from . import apache, block_parse
 from .apache_schema import schema_for
 from .base import StreamBase
 from .context import Errors
+from .logformat import LogFormat
 
 if TYPE_CHECKING:
     from .stream import Stream
@@ -28,24 +29,41 @@ class ParserMethods(StreamBase[T]):
 
     __slots__ = ()
 
-    def parse_apache(self, format: str = "auto", *, errors: Errors = "skip") -> Stream[Any]:
-        """Parse Apache common/combined log lines into dict records.
+    def parse_apache(
+        self, format: str = "auto", *, extra: str = "reject", errors: Errors = "skip"
+    ) -> Stream[Any]:
+        """Parse access-log lines (Apache, nginx; a preset or a format string) into dict records.
 
-        Lines that do not parse are skipped and counted (``errors="skip"``),
-        raise :class:`~streamql.ParseError` (``"raise"``) or are kept as reject
-        records (``"keep"``); query them with ``.rejects``.
+        ``format``: ``"auto"`` (common or combined, decided per line; a common
+        line's referer and agent are None), a preset (``common``, ``combined``,
+        ``vhost_combined``, ``combinedio``, ``nginx`` = nginx's default
+        ``main``, ``nginx_combined``), an Apache ``LogFormat`` string
+        (``'%h %l %u %t "%r" %>s %b %D'``) or an nginx ``log_format`` string.
+        Text after the format's last field makes a reject (``extra="reject"``)
+        or is kept in an ``extra`` field (``"keep"``). Lines that do not parse
+        are skipped and counted (``errors="skip"``), raise
+        :class:`~streamql.ParseError` (``"raise"``) or are kept as reject
+        records (``"keep"``); query them with ``.rejects``. Each preset's
+        fields and types: the README's "Log formats", or
+        ``compile_format(name).schema.table()`` (:mod:`streamql.log_presets`).
 
         >>> from streamql import Stream
 
         >>> line = '1.2.3.4 - - [24/Feb/2008:00:08:59 -0600] "GET /x HTTP/1.1" 404 133'
         >>> Stream([line]).parse_apache().first()["status"]
         404
+        >>> Stream([line + ' "-" "curl" "-"']).parse_apache("nginx").first()["agent"]
+        'curl'
         """
+        fmt = apache.check_format("parse_apache", format, extra)
         kwargs: dict[str, Any] = {"format": format} if format != "auto" else {}
+        if extra != "reject":
+            kwargs["extra"] = extra
         if errors != "skip":
             kwargs["errors"] = errors
         shown = ", ".join(
             ([repr(format)] if format != "auto" else [])
+            + ([f"extra={extra!r}"] if extra != "reject" else [])
             + ([f"errors={errors!r}"] if errors != "skip" else [])
         )
         return self._then(
@@ -56,7 +74,7 @@ class ParserMethods(StreamBase[T]):
             uses_ctx=True,
             rejects=True,
             shown=shown,
-            schema=schema_for(apache.check_format("parse_apache", format)),
+            schema=fmt.schema if isinstance(fmt, LogFormat) else schema_for(fmt),
             variants=(
                 ("prescan", apache.parse_prescanned),
                 ("blocks", block_parse.parse_apache_blocks),

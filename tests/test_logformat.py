@@ -1,0 +1,195 @@
+"""Formats as data: presets, format strings, typed fields, and every line a record or a reject."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streamql import F, Stream
+from streamql.apache import parse_apache, parse_apache_line
+from streamql.errors import RejectedLinesWarning
+from streamql.log_presets import EXAMPLES, PRESETS, compile_format
+from streamql.optimize import NONE
+
+CST = timezone(timedelta(hours=-6))
+STAMP = "[24/Feb/2008:00:08:59 -0600]"
+COMMON = f'1.2.3.4 - - {STAMP} "GET /a HTTP/1.1" 200 10'
+COMBINED = COMMON + ' "http://x/" "Googlebot/2.1"'
+NGINX = COMBINED + ' "10.0.0.1, 10.0.0.2"'
+
+
+def keep(lines: list[str], **kwargs: Any) -> list[Any]:
+    return list(parse_apache(lines, errors="keep", **kwargs))
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_reads_its_example_line(name: str) -> None:
+    fmt = compile_format(name)
+    record = parse_apache_line(EXAMPLES[name], name)
+    assert list(record) == list(fmt.schema.names)
+    assert record["datetime"] == datetime(2008, 2, 24, 0, 8, 59, tzinfo=CST)
+    assert record["status"] == 200 and record["request"] == "/ply/"
+    for field in fmt.schema.fields:
+        value = record[field.name]
+        assert value is None and field.nullable or isinstance(value, field.type), field
+
+
+def test_typed_fields_of_apache_directives() -> None:
+    fmt = '%h %l %u %t "%r" %>s %b %D %T %{ms}T %p %{remote}p "%{X-Forwarded-For}i" %v %q'
+    line = f'h - bob {STAMP} "GET /a HTTP/1.1" 404 - 1234 0 1 8080 51234 "-" example.org ?x=1'
+    record = parse_apache_line(line, fmt)
+    assert record == {
+        "host": "h",
+        "ident": "-",
+        "user": "bob",
+        "datetime": datetime(2008, 2, 24, 0, 8, 59, tzinfo=CST),
+        "method": "GET",
+        "request": "/a",
+        "proto": "HTTP/1.1",
+        "status": 404,
+        "bytes": 0,  # %b: - is 0, as for combined
+        "duration_us": 1234,
+        "duration_s": 0,
+        "duration_ms": 1,
+        "port": 8080,
+        "remote_port": 51234,
+        "x_forwarded_for": "-",  # str fields keep - as written
+        "vhost": "example.org",
+        "query": "?x=1",
+    }
+    empty_query = parse_apache_line(line[: -len("?x=1")], fmt)
+    assert empty_query["query"] == ""  # %q is '' without a query string
+
+
+def test_typed_fields_of_nginx_variables() -> None:
+    fmt = (
+        '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+        "$request_time $upstream_response_time $time_iso8601 $ssl_protocol $http_x_real_ip $foo"
+    )
+    line = (
+        f'::1 - - {STAMP[1:-1]} "GET / HTTP/2.0" 502 0 0.250 0.120,0.130 '
+        "2008-02-24T00:08:59-06:00 TLSv1.3 10.1.1.1 bar"
+    ).replace(STAMP[1:-1], STAMP)
+    record = parse_apache_line(line, fmt)
+    assert record["request_time"] == 0.25 and isinstance(record["request_time"], float)
+    assert record["upstream_response_time"] == "0.120,0.130"  # several upstreams: str
+    assert record["datetime_2"] == datetime(2008, 2, 24, 0, 8, 59, tzinfo=CST)
+    assert (record["ssl_protocol"], record["x_real_ip"], record["foo"]) == (
+        "TLSv1.3",
+        "10.1.1.1",
+        "bar",
+    )
+    dashed = line.replace(" 0.250 ", " - ")
+    assert parse_apache_line(dashed, fmt)["request_time"] is None
+
+
+def test_unknown_directives_and_unreadable_formats_are_clear_errors() -> None:
+    with pytest.raises(ValueError, match=r"unknown directive %Z at position 3$"):
+        compile_format("%h %Z")
+    with pytest.raises(ValueError, match=r"unknown directive %\{x\}Z at position 3$"):
+        compile_format("%h %{x}Z")
+    with pytest.raises(ValueError, match=r"%b at position 3 and %D need text between them"):
+        compile_format("%h %b%D")
+    with pytest.raises(ValueError, match="parse_apache: format must be a preset"):
+        Stream([COMMON]).parse_apache("nginx_main")
+    with pytest.raises(ValueError, match="extra must be 'reject' or 'keep'"):
+        Stream([COMMON]).parse_apache("nginx", extra="yes")
+    assert compile_format("%h %% %>s").program[1] == ("lit", " % ")
+
+
+def test_escapes_are_kept_as_written_and_a_pasted_format_is_unescaped() -> None:
+    fmt = r"%h \"%r\" %>s"  # as in a config file
+    line = r'h "GET /say\"hi\" HTTP/1.1" 200'
+    record = parse_apache_line(line, fmt)
+    assert record["request"] == r"/say\"hi\""
+    tricky = r'h "GET /a\\" 200'  # an escaped backslash ends the field
+    assert parse_apache_line(tricky, fmt)["request"] == "/a\\\\"
+
+
+def test_status_dash_is_none_and_the_request_splits_at_first_and_last_space() -> None:
+    record = parse_apache_line(f'h - - {STAMP} "GET /a b HTTP/1.1" - 0')
+    assert record["status"] is None
+    assert (record["method"], record["request"], record["proto"]) == ("GET", "/a b", "HTTP/1.1")
+    nginx = parse_apache_line(NGINX.replace("/a", "/a b"), "nginx")
+    assert nginx["request"] == "/a b"
+
+
+@pytest.mark.parametrize("fmt", ["auto", "combined", "nginx", '%h %l %u %t "%r" %>s %b %D'])
+def test_overlong_integers_and_nul_runs_are_counted_rejects(fmt: str) -> None:
+    line = {"auto": COMMON, "combined": COMBINED, "nginx": NGINX}.get(fmt, COMMON + " 5")
+    big = line.replace(" 10", " " + "9" * 5000, 1)
+    nineteen = line.replace(" 10", " " + "1" * 19, 1)
+    eighteen = line.replace(" 10", " " + "1" * 18, 1)
+    hole = "\x00" * 40 + line
+    got = keep([big, nineteen, eighteen, hole], format=fmt)
+    assert [r.get("reason") for r in got] == [
+        "overlong integer in bytes (5000 digits)",
+        "overlong integer in bytes (19 digits)",
+        None,
+        "NUL byte in line",
+    ]
+    assert got[2]["bytes"] == int("1" * 18)
+
+
+def test_the_same_rejects_from_files_as_from_lists(tmp_path: Path) -> None:
+    lines = [NGINX, NGINX.replace(" 10", " " + "9" * 30), "\x00\x00" + NGINX, "junk"]
+    path = tmp_path / "access.log"
+    path.write_text("\n".join(lines * 50) + "\n")
+    for fmt in ("nginx", "auto"):
+        log = Stream.lines(path).parse_apache(fmt)
+        plain = log.using(options=NONE)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RejectedLinesWarning)
+            assert log.count() == plain.count() == (50 if fmt == "nginx" else 0)
+            assert log.sum("bytes") == plain.sum("bytes")
+            assert log.count_by("status") == plain.count_by("status")
+        assert log.rejects.list() == plain.rejects.list()
+
+
+def test_a_default_nginx_log_parses_and_pushes_down(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    rows = [NGINX.replace(" 200 10", f" {s} {b}") for s, b in [(200, 5), (404, 7), (404, 1)]]
+    path.write_text("\n".join(rows * 1000) + "\n")
+    log = Stream.lines(path).parse_apache("nginx")
+    assert log.sum("bytes") == 13000
+    assert log.where(status=404).count() == 2000
+    assert log.count_by("status") == {200: 1000, 404: 2000}
+    assert "parse_apache('nginx'" in log.where(status=404).explain()
+    assert log.where(F.agent.contains("Googlebot")).first()["x_forwarded_for"] == (
+        "10.0.0.1, 10.0.0.2"
+    )
+
+
+def test_a_mixed_tree_queries_agent_and_referer_across_common_and_combined(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    path.write_text("\n".join([COMMON, COMBINED, COMMON]) + "\n")
+    log = Stream.lines(path).parse_apache()
+    for q in (log, log.using(options=NONE), Stream([COMMON, COMBINED, COMMON]).parse_apache()):
+        assert q.where(F.agent.contains("Googlebot")).count() == 1
+        assert q.count_by("agent") == {None: 2, "Googlebot/2.1": 1}
+        assert q.where(F.referer.startswith("http")).count() == 1
+
+
+def test_extra_text_is_a_reject_or_kept() -> None:
+    tail = COMBINED + " 0.002"
+    assert keep([tail])[0]["reason"] == "unexpected text after agent"
+    assert keep([tail], format="combined", extra="keep")[0]["extra"] == "0.002"
+    assert keep([COMBINED], format="combined", extra="keep")[0]["extra"] is None
+    assert keep([NGINX + ' "x"'], format="nginx")[0]["reason"] == (
+        "unexpected text after x_forwarded_for"
+    )
+    assert keep([NGINX + ' "x"'], format="nginx", extra="keep")[0]["extra"] == '"x"'
+    # combined with extra="keep" reads a default nginx log, keeping the last field as text
+    assert Stream([NGINX]).parse_apache("combined", extra="keep").first()["extra"] == (
+        '"10.0.0.1, 10.0.0.2"'
+    )
+
+
+def test_help_lists_the_presets() -> None:
+    doc = Stream.parse_apache.__doc__ or ""
+    for name in PRESETS:
+        assert name in doc
