@@ -29,19 +29,19 @@ def keep(lines: list[str], **kwargs: Any) -> list[Any]:
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_every_preset_reads_its_example_line(name: str) -> None:
     fmt = compile_format(name)
-    record = parse_apache_line(EXAMPLES[name], name)
+    record: dict[str, Any] = dict(parse_apache_line(EXAMPLES[name], name))
     assert list(record) == list(fmt.schema.names)
     assert record["datetime"] == datetime(2008, 2, 24, 0, 8, 59, tzinfo=CST)
     assert record["status"] == 200 and record["request"] == "/ply/"
     for field in fmt.schema.fields:
         value = record[field.name]
-        assert value is None and field.nullable or isinstance(value, field.type), field
+        assert (value is None and field.nullable) or isinstance(value, field.type), field
 
 
 def test_typed_fields_of_apache_directives() -> None:
     fmt = '%h %l %u %t "%r" %>s %b %D %T %{ms}T %p %{remote}p "%{X-Forwarded-For}i" %v %q'
     line = f'h - bob {STAMP} "GET /a HTTP/1.1" 404 - 1234 0 1 8080 51234 "-" example.org ?x=1'
-    record = parse_apache_line(line, fmt)
+    record: dict[str, Any] = dict(parse_apache_line(line, fmt))
     assert record == {
         "host": "h",
         "ident": "-",
@@ -61,7 +61,7 @@ def test_typed_fields_of_apache_directives() -> None:
         "vhost": "example.org",
         "query": "?x=1",
     }
-    empty_query = parse_apache_line(line[: -len("?x=1")], fmt)
+    empty_query: dict[str, Any] = dict(parse_apache_line(line[: -len("?x=1")], fmt))
     assert empty_query["query"] == ""  # %q is '' without a query string
 
 
@@ -74,7 +74,7 @@ def test_typed_fields_of_nginx_variables() -> None:
         f'::1 - - {STAMP[1:-1]} "GET / HTTP/2.0" 502 0 0.250 0.120,0.130 '
         "2008-02-24T00:08:59-06:00 TLSv1.3 10.1.1.1 bar"
     ).replace(STAMP[1:-1], STAMP)
-    record = parse_apache_line(line, fmt)
+    record: dict[str, Any] = dict(parse_apache_line(line, fmt))
     assert record["request_time"] == 0.25 and isinstance(record["request_time"], float)
     assert record["upstream_response_time"] == "0.120,0.130"  # several upstreams: str
     assert record["datetime_2"] == datetime(2008, 2, 24, 0, 8, 59, tzinfo=CST)
@@ -84,7 +84,7 @@ def test_typed_fields_of_nginx_variables() -> None:
         "bar",
     )
     dashed = line.replace(" 0.250 ", " - ")
-    assert parse_apache_line(dashed, fmt)["request_time"] is None
+    assert dict(parse_apache_line(dashed, fmt))["request_time"] is None
 
 
 def test_unknown_directives_and_unreadable_formats_are_clear_errors() -> None:
@@ -104,7 +104,7 @@ def test_unknown_directives_and_unreadable_formats_are_clear_errors() -> None:
 def test_escapes_are_kept_as_written_and_a_pasted_format_is_unescaped() -> None:
     fmt = r"%h \"%r\" %>s"  # as in a config file
     line = r'h "GET /say\"hi\" HTTP/1.1" 200'
-    record = parse_apache_line(line, fmt)
+    record: dict[str, Any] = dict(parse_apache_line(line, fmt))
     assert record["request"] == r"/say\"hi\""
     tricky = r'h "GET /a\\" 200'  # an escaped backslash ends the field
     assert parse_apache_line(tricky, fmt)["request"] == "/a\\\\"
