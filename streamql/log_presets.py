@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 
 from .apache_format import compile_apache
+from .apache_schema import schema_for
 from .logformat import LogFormat
 from .nginx_format import compile_nginx
 
@@ -84,3 +85,18 @@ nginx, nginx_combined) or a format string with % or $ directives, got 'nginx_mai
         f"format must be a preset ({', '.join(PRESETS)}) or a format string with % or $ "
         f"directives, got {format!r}"
     )
+
+
+def presets_doc() -> str:
+    """Each preset's format string, fields and types, and an example line (for help()).
+
+    >>> print(presets_doc().splitlines()[0])
+    common: '%h %l %u %t "%r" %>s %b'
+    """
+    parts = []
+    for name, text in PRESETS.items():
+        schema = schema_for(name) if name in LEGACY else compile_format(name).schema
+        table = schema.table().replace("\n", "\n    ")
+        shown = "common or combined, decided per line" if name == "auto" else repr(text)
+        parts.append(f"{name}: {shown}\n  e.g. {EXAMPLES[name]}\n    {table}")
+    return "\n\n".join(parts)

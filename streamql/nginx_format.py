@@ -28,7 +28,7 @@ VARIABLES: dict[str, tuple[str, str, type, str]] = {
     "time_local": ("stamp", "datetime", object, "the request's time, timezone-aware"),
     "time_iso8601": ("iso", "datetime", object, "the request's time (ISO 8601), timezone-aware"),
     "request": ("request", "request", str, ""),
-    "status": ("status", "status", int, "the status code"),
+    "status": ("status", "status", int, "the status code; None for -"),
     "body_bytes_sent": ("int0", "bytes", int, "bytes of the body sent, 0 for - (as %b)"),
     "bytes_sent": ("int", "bytes_sent", int, "bytes sent, headers included"),
     "request_length": ("int", "request_length", int, "bytes received, headers included"),

@@ -14,6 +14,7 @@ from . import apache, block_parse
 from .apache_schema import schema_for
 from .base import StreamBase
 from .context import Errors
+from .log_presets import presets_doc
 from .logformat import LogFormat
 
 if TYPE_CHECKING:
@@ -80,3 +81,11 @@ class ParserMethods(StreamBase[T]):
                 ("blocks", block_parse.parse_apache_blocks),
             ),
         )
+
+
+# help(Stream.parse_apache) lists each preset's fields and types, read from their schemas.
+ParserMethods.parse_apache.__doc__ = (
+    f"{ParserMethods.parse_apache.__doc__}\n        The presets:\n\n"
+    + "\n".join("        " + line if line else "" for line in presets_doc().splitlines())
+    + "\n"
+)

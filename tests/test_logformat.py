@@ -193,3 +193,44 @@ def test_help_lists_the_presets() -> None:
     doc = Stream.parse_apache.__doc__ or ""
     for name in PRESETS:
         assert name in doc
+
+
+# --- behaviour checked against other parsers' documented cases (our own lines) ---------------
+
+
+def test_reference_a_format_with_literal_text_around_fields() -> None:
+    # apache-log-parser documents formats such as "%h <<%P>> %t %Dus ..."; the text between
+    # fields must be there as written, and the numbers are typed (there: strings).
+    fmt = '%h <<%P>> %t %Dus "%r" %>s %b'
+    line = f'10.0.0.9 <<4242>> {STAMP} 1500us "GET /x HTTP/1.0" 304 -'
+    record: dict[str, Any] = dict(parse_apache_line(line, fmt))
+    assert (record["pid"], record["duration_us"], record["bytes"]) == (4242, 1500, 0)
+    assert keep([line.replace("<<4242>>", "<4242>")], format=fmt)[0]["reason"] == (
+        "expected ' <<' after host"
+    )
+
+
+def test_reference_nginx_main_with_a_dash_forwarded_for() -> None:
+    # Vector's parse_nginx_log "main" is combined plus a quoted $http_x_forwarded_for; it drops
+    # "-" fields. streamql keeps a str field's "-" as written, so counts by it still add up.
+    line = f'172.17.0.1 - alice {STAMP} "POST /api HTTP/1.1" 201 0 "-" "curl/8" "-"'
+    record: dict[str, Any] = dict(parse_apache_line(line, "nginx"))
+    assert (record["user"], record["referer"], record["x_forwarded_for"]) == ("alice", "-", "-")
+    assert (record["status"], record["bytes"]) == (201, 0)
+
+
+def test_reference_an_unquoted_trailing_field_is_extra_text() -> None:
+    # Fluentd's nginx parser takes an optional unquoted forwarded-for after the agent; the
+    # nginx preset quotes it, as nginx's sample config does. extra="keep" reads such lines.
+    line = f'127.0.0.1 - - {STAMP} "GET / HTTP/1.1" 200 777 "-" "Opera/12.0" -'
+    assert keep([line], format="nginx")[0]["reason"] == """expected '" "' after agent"""
+    kept = list(parse_apache([line], format="nginx_combined", extra="keep"))
+    assert kept[0]["extra"] == "-" and kept[0]["agent"] == "Opera/12.0"
+
+
+def test_reference_apache_escapes_stay_as_written() -> None:
+    # apachelogs and Logstash unescape \" and \xhh; streamql keeps the text as Apache wrote it,
+    # so a needle from the query is found in the raw line (the pre-scan relies on it).
+    line = COMMON.replace("/a", r"/q?\x22a\x22") + r' "-" "Agent \"quoted\""'
+    record = parse_apache_line(line, "combined")
+    assert record["request"] == r"/q?\x22a\x22" and record["agent"] == r"Agent \"quoted\""
