@@ -224,7 +224,7 @@ def test_reference_an_unquoted_trailing_field_is_extra_text() -> None:
     # nginx preset quotes it, as nginx's sample config does. extra="keep" reads such lines.
     line = f'127.0.0.1 - - {STAMP} "GET / HTTP/1.1" 200 777 "-" "Opera/12.0" -'
     assert keep([line], format="nginx")[0]["reason"] == """expected '" "' after agent"""
-    kept = list(parse_apache([line], format="nginx_combined", extra="keep"))
+    kept: list[Any] = list(parse_apache([line], format="nginx_combined", extra="keep"))
     assert kept[0]["extra"] == "-" and kept[0]["agent"] == "Opera/12.0"
 
 
