@@ -169,7 +169,7 @@ def build(
         if optional_after in item.names:
             ops.append(("opt",))
         fields.extend(schema_fields)
-        columns.append(Column(op, made))
+        columns.append(Column(op, made, item.kind in ("iso", "strftime")))
     if extra:
         col = _unique("extra", taken)
         ops += [("opt",), ("lit", " "), ("run", col, "\n", False, True)]

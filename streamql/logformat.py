@@ -197,11 +197,14 @@ class Column:
 
     ``fields`` pairs each field's name with the function that makes its value
     from the column's typed value (:func:`typed`); the function raises
-    ValueError for a value the line cannot hold (a reject).
+    ValueError for a value the line cannot hold (a reject). ``checked``: it
+    may (a time read by ``fromisoformat`` or ``strptime``), so the block path
+    runs it on every line too, and refuses a block where it raises.
     """
 
     op: Op
     fields: tuple[tuple[str, Callable[[Any], Any]], ...]
+    checked: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

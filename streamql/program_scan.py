@@ -97,6 +97,7 @@ class FormatReader:
         self.fmt = fmt
         self.order = tuple(c.op[1] for c in fmt.columns)
         self.makers = {name: (c.op[1], make) for c in fmt.columns for name, make in c.fields}
+        self.checked = tuple(c for c in fmt.columns if c.checked)
 
     def captured(self, fields: set[str]) -> tuple[str, ...]:
         """The program's columns that hold ``fields``, in the program's order."""
@@ -108,10 +109,22 @@ class FormatReader:
     ) -> tuple[dict[str, list[Any]], list[int] | None] | None:
         """The columns of a block and the lines they come from (None: every line), or None."""
         needles = () if "" in needles or len(needles) > MAX_NEEDLES else needles
-        found = program_columns(block, self.fmt.program, captured, needles)
+        if not self.checked:
+            found = program_columns(block, self.fmt.program, captured, needles)
+            return None if found is None else (found, found.pop(ROWS, None))
+        # Every line's checked columns are converted, as the line parser does.
+        checked = {c.op[1] for c in self.checked}
+        capture = tuple(c for c in self.order if c in checked or c in captured)
+        found = program_columns(block, self.fmt.program, capture)
         if found is None:
             return None
-        return found, found.pop(ROWS, None)
+        try:
+            for column in self.checked:
+                for _, make in column.fields:
+                    list(map(make, found[column.op[1]]))
+        except ValueError:
+            return None  # the line parser rejects that line
+        return {name: found[name] for name in captured}, None
 
     def field(self, name: str, raw: dict[str, list[Any]], rows: list[int] | None) -> list[Any]:
         """The field's values as records hold them, from the raw columns (at ``rows``)."""
