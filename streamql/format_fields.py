@@ -26,7 +26,19 @@ from .schema import Field, Schema, verbatim
 __all__ = ["Directive", "build", "KINDS"]
 
 # How a directive's text is read: its op, the type of its field(s).
-KINDS = ("word", "text", "int", "int0", "status", "float", "stamp", "request", "iso", "strftime")
+KINDS = (
+    "word",
+    "text",
+    "number",
+    "int",
+    "int0",
+    "status",
+    "float",
+    "stamp",
+    "request",
+    "iso",
+    "strftime",
+)
 
 _REQUESTS = RequestParts()  # shared: logs repeat their requests
 _REQUEST_DOCS = (
@@ -81,6 +93,16 @@ def _iso(value: str | None) -> datetime | None:
     if result.tzinfo is None:
         raise ValueError(f"ISO 8601 time without an offset {value[:40]!r}")
     return result
+
+
+def _number(value: str | None) -> float | None:
+    """A number as some logs write it: ``-1``, ``0.000``; None for ``-``."""
+    if value is None or value == "-":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"bad number {value[:40]!r}") from None
 
 
 def _strftime(form: str) -> Callable[[Any], Any]:
@@ -169,7 +191,7 @@ def build(
         if optional_after in item.names:
             ops.append(("opt",))
         fields.extend(schema_fields)
-        columns.append(Column(op, made, item.kind in ("iso", "strftime")))
+        columns.append(Column(op, made, item.kind in ("iso", "strftime", "number")))
     if extra:
         col = _unique("extra", taken)
         ops += [("opt",), ("lit", " "), ("run", col, "\n", False, True)]
@@ -208,7 +230,8 @@ def _directive(
     if d.kind in ("int", "int0", "float"):
         op = ("float" if d.kind == "float" else "int", col, True)
         make = _zero if d.kind == "int0" else _same
-        field = Field(field_name, d.type, d.doc, col, nullable=d.kind != "int0")
+        kind_type = float if d.kind == "float" else int
+        field = Field(field_name, kind_type, d.doc, col, nullable=d.kind != "int0")
         return op, ((field_name, make),), [field]
     if d.kind == "status":
         op = ("status", col, True)
@@ -220,5 +243,7 @@ def _directive(
         )
     if d.kind == "stamp":
         return ("stamp", col), ((field_name, _stamp),), [Field(field_name, datetime, d.doc)]
+    if d.kind == "number":
+        return run, ((field_name, _number),), [Field(field_name, float, d.doc, nullable=True)]
     convert = _iso if d.kind == "iso" else _strftime(d.arg)
     return run, ((field_name, convert),), [Field(field_name, datetime, d.doc, nullable=True)]

@@ -12,6 +12,8 @@ import functools
 
 from .apache_format import compile_apache
 from .apache_schema import schema_for
+from .aws_alb import EXAMPLE as ALB_EXAMPLE
+from .aws_alb import compile_alb
 from .logformat import LogFormat
 from .nginx_format import compile_nginx
 
@@ -35,6 +37,7 @@ PRESETS: dict[str, str] = {
     "combinedio": _COMBINED + " %I %O",
     "nginx": NGINX_MAIN,
     "nginx_combined": _NGINX_COMBINED,
+    "alb": compile_alb().text,  # AWS ALB access logs: their fields, in AWS's order
 }
 _STAMP = "[24/Feb/2008:00:08:59 -0600]"
 _REQ = '"GET /ply/ HTTP/1.1" 200 7587'
@@ -48,6 +51,7 @@ EXAMPLES: dict[str, str] = {
     "combinedio": f"1.2.3.4 - - {_STAMP} {_REQ} {_TAIL} 512 7822",
     "nginx": f'1.2.3.4 - - {_STAMP} {_REQ} {_TAIL} "10.0.0.1"',
     "nginx_combined": f"1.2.3.4 - - {_STAMP} {_REQ} {_TAIL}",
+    "alb": ALB_EXAMPLE,
 }
 #: The formats whose lines the tuned parser and the C record builder read.
 LEGACY = ("auto", "common", "combined")
@@ -69,10 +73,12 @@ def compile_format(format: str, extra: bool = False) -> LogFormat:
     Traceback (most recent call last):
     ...
     ValueError: format must be a preset (common, combined, auto, vhost_combined, combinedio, \
-nginx, nginx_combined) or a format string with % or $ directives, got 'nginx_main'
+nginx, nginx_combined, alb) or a format string with % or $ directives, got 'nginx_main'
     """
     if not isinstance(format, str):
         raise TypeError(f"format must be a str, got {type(format).__name__}")
+    if format == "alb":
+        return compile_alb()  # AWS adds fields at the end: always kept in extra
     text = PRESETS.get(format, format)
     options: dict[str, object] = {"extra": extra}
     if format == "auto":

@@ -31,8 +31,9 @@ def test_every_preset_reads_its_example_line(name: str) -> None:
     fmt = compile_format(name)
     record: dict[str, Any] = dict(parse_apache_line(EXAMPLES[name], name))
     assert list(record) == list(fmt.schema.names)
-    assert record["datetime"] == datetime(2008, 2, 24, 0, 8, 59, tzinfo=CST)
-    assert record["status"] == 200 and record["request"] == "/ply/"
+    if name != "alb":
+        assert record["datetime"] == datetime(2008, 2, 24, 0, 8, 59, tzinfo=CST)
+        assert record["status"] == 200 and record["request"] == "/ply/"
     for field in fmt.schema.fields:
         value = record[field.name]
         assert (value is None and field.nullable) or isinstance(value, field.type), field
@@ -234,3 +235,25 @@ def test_reference_apache_escapes_stay_as_written() -> None:
     line = COMMON.replace("/a", r"/q?\x22a\x22") + r' "-" "Agent \"quoted\""'
     record = parse_apache_line(line, "combined")
     assert record["request"] == r"/q?\x22a\x22" and record["agent"] == r"Agent \"quoted\""
+
+
+def test_alb_logs_parse_with_their_preset_and_agree_on_every_path(tmp_path: Path) -> None:
+    from streamql.aws_alb import EXAMPLE
+
+    failed = EXAMPLE.replace("0.000 0.001 0.000 200 200", "-1 -1 -1 502 -")
+    bad_time = EXAMPLE.replace("0.001", "0.0x1")
+    newer = EXAMPLE + ' "a-field-aws-added-later"'
+    path = tmp_path / "alb.log"
+    path.write_text("\n".join([EXAMPLE, failed, bad_time, newer] * 100) + "\n")
+    log = Stream.lines(path).parse_apache("alb")
+    plain = log.using(options=NONE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RejectedLinesWarning)
+        assert log.count() == plain.count() == 300
+        assert log.count_by("elb_status") == plain.count_by("elb_status") == {200: 200, 502: 100}
+        assert log.sum("sent_bytes") == plain.sum("sent_bytes") == 300 * 366
+        first_failed = log.where(elb_status=502).first()
+        assert first_failed["target_status"] is None
+        assert first_failed["target_processing_time"] == -1
+        assert log.where(F.extra.contains("aws-added")).count() == 100
+    assert log.rejects.first()["reason"] == "bad number '0.0x1'"
