@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import apache, block_parse
+from . import apache, block_parse, w3c
 from .apache_schema import schema_for
 from .base import StreamBase
 from .context import Errors
@@ -80,6 +80,31 @@ class ParserMethods(StreamBase[T]):
                 ("prescan", apache.parse_prescanned),
                 ("blocks", block_parse.parse_apache_blocks),
             ),
+        )
+
+    def parse_w3c(self, *, errors: Errors = "skip") -> Stream[Any]:
+        """Parse W3C extended (IIS) log lines into dict records, by their ``#Fields:`` headers.
+
+        The header may change mid-file: each line is read with the last one
+        before it. ``-`` is None; ``date`` and ``time`` become an aware
+        ``datetime`` (UTC). Rejects as for :meth:`parse_apache`. See
+        :mod:`streamql.w3c`.
+
+        >>> from streamql import Stream
+
+        >>> lines = ["#Fields: date time cs-uri-stem sc-status", "2024-03-01 12:00:01 /a 404"]
+        >>> Stream(lines).parse_w3c().first()["sc_status"]
+        404
+        """
+        return self._then(
+            "parse_w3c",
+            w3c.parse_w3c,
+            (),
+            {"errors": errors} if errors != "skip" else {},
+            uses_ctx=True,
+            rejects=True,
+            rowwise=False,  # a header line changes how the lines after it are read
+            shown=f"errors={errors!r}" if errors != "skip" else "",
         )
 
 
