@@ -22,18 +22,17 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, Literal, TypedDict, cast, overload
 
+from .apache_diagnose import QUOTED, _diagnose
 from .apache_schema import BLOCK_FIELDS
 from .apache_time import (
     _HOUR,
     _MINUTES_SECONDS,
     _MMSS,
     _OFFSET,
-    _datetime,
     _hour_start,
     _minutes_seconds,
 )
@@ -83,13 +82,8 @@ class ApacheRecord(_CommonFields, total=False):
     agent: str | None
 
 
-# A quoted field as Apache writes it: '"' and '\' appear only escaped, as \"
-# and \\. Unrolled ("normal* (special normal*)*") because the alternation form
-# (?:[^"\\]|\\.)* costs one regex branch per character. Each character belongs
-# to exactly one token, so nothing is lost by never backtracking: on 3.11+ the
-# quantifiers are possessive, which keeps a 10 MB field full of \" linear.
-_POSSESSIVE = "+" if sys.version_info >= (3, 11) else ""
-_QUOTED = rf'"([^"\\]*{_POSSESSIVE}(?:\\.[^"\\]*{_POSSESSIVE})*{_POSSESSIVE})"'
+# A quoted field as Apache writes it (see streamql.apache_diagnose).
+_QUOTED = QUOTED
 # On a line without a backslash that means the same as "([^"]*)", which the
 # regex engine scans several times faster (a one-character negated class runs
 # a tight loop; a two-character one does not).
@@ -110,52 +104,6 @@ _LINE_PLAIN = _line_pattern(_QUOTED_PLAIN)
 # Filled as status codes are met: sharing the ints saves one int object per
 # record (CPython only shares those below 257). Apache writes - for no status.
 _STATUS_CODES: dict[str, int | None] = {"-": None}
-
-
-_START = re.compile(r"(\S+) (\S+) (\S+) \[([^\]]*)\] ")
-_FIELD = re.compile(_QUOTED)
-_STATUS_BYTES = re.compile(r" (?:[0-9]{3}|-) (?:[0-9]+|-)")
-_BLANK = re.compile(r"\s*\Z")  # matched at a position: no copy of a long line
-
-
-def _diagnose(line: str, format: str) -> str:
-    """Name what is wrong with a line, walking it field by field.
-
-    Only called for lines the line pattern refused, so it may be slow.
-    """
-    if _BLANK.match(line):
-        return "blank line"
-    if "\x00" in line:
-        return "NUL byte in line"
-    start = _START.match(line)
-    if start is None:
-        return "not an Apache log line"
-    if _datetime(start[4]) is None:
-        return "bad datetime"
-    pos = start.end()
-    if not line.startswith('"', pos):
-        return "not an Apache log line"
-    field = _FIELD.match(line, pos)
-    if field is None:
-        return "unterminated quoted field"
-    status_bytes = _STATUS_BYTES.match(line, field.end())
-    if status_bytes is None:
-        return "bad status or bytes field"
-    pos = status_bytes.end()
-    if _BLANK.match(line, pos):
-        return "not a combined line" if format == "combined" else "not an Apache log line"
-    if format == "common":
-        return "unexpected text after bytes (common format)"
-    for _ in ("referer", "agent"):
-        if not line.startswith(' "', pos):
-            return "unexpected text after bytes"
-        field = _FIELD.match(line, pos + 1)
-        if field is None:
-            return "unterminated quoted field"
-        pos = field.end()
-    if not _BLANK.match(line, pos):
-        return "unexpected text after agent"
-    return "not an Apache log line"  # not reached while the two walks agree
 
 
 def check_format(stage: str, format: str, extra: str = "reject") -> str | LogFormat:

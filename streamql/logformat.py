@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -61,6 +62,18 @@ _DAY = (
     "|29/Feb/(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
 )
 STAMP = rf"(?:{_DAY}):(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] [+-](?:[01][0-9]|2[0-3])[0-5][0-9]"
+
+
+_POSSESSIVE = sys.version_info >= (3, 11)
+
+
+def possessive(pattern: str) -> str:
+    """``pattern`` with its possessive quantifiers (``*+``, ``++``, ``}+``) where Python has them.
+
+    Before 3.11 they are plain (greedy) quantifiers: the same matches, since
+    each token here stops at a character the next token must start with.
+    """
+    return pattern if _POSSESSIVE else re.sub(r"(?<=[*+}])\+", "", pattern)
 
 
 def _body(op: Op, mode: str) -> str:
@@ -131,7 +144,7 @@ def program_regex(program: Program, capture: tuple[str, ...], mode: str) -> re.P
     names = [op[1] for op in program if op[0] not in ("lit", "opt", "end")]
     if [n for n in names if n in capture] != list(capture):
         raise ValueError(f"program_regex: capture columns of {names}, in order: {capture}")
-    text = _pieces(program, frozenset(capture), mode)
+    text = possessive(_pieces(program, frozenset(capture), mode))
     if mode == "line":
         return re.compile(text)
     return re.compile("^" + text, re.MULTILINE)
@@ -270,7 +283,7 @@ class LogFormat:
                 continue
             if kind == "end":
                 return f"unexpected text after {last}"
-            text = re.escape(op[1]) if kind == "lit" else _body(op, "line")
+            text = re.escape(op[1]) if kind == "lit" else possessive(_body(op, "line"))
             m = re.compile(text).match(line, pos)
             if m is None:
                 if kind == "lit":
