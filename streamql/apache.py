@@ -39,7 +39,7 @@ from .apache_time import (
 from .context import Errors, ItemCursor, Reject, RunContext, check_errors
 from .errors import ParseError
 from .log_parse import check_extra, parse_compiled
-from .log_presets import LEGACY, compile_format
+from .log_presets import AUTO_MORE, LEGACY, compile_format
 from .logformat import MAX_DIGITS, LogFormat
 from .request_line import RequestParts, request_parts
 
@@ -148,8 +148,9 @@ def parse_apache(
 
     Lazy; constant memory: a line is read only when the next record is asked for.
 
-    ``format`` is ``"common"``, ``"combined"`` or ``"auto"`` (either, decided
-    per line: a common line's referer and agent are None), another preset of
+    ``format`` is ``"common"``, ``"combined"`` or ``"auto"`` (decided per
+    line among common, combined, combinedio and nginx's main: a common line's
+    referer and agent are None), another preset of
     :data:`streamql.log_presets.PRESETS` (``vhost_combined``, ``combinedio``,
     ``nginx``, ``nginx_combined``), or a format string: an Apache ``LogFormat``
     (``%h %l %u %t "%r" %>s %b %D``) or an nginx ``log_format``
@@ -280,6 +281,17 @@ def _parse_tuned(
             raise TypeError(
                 f"parse_apache: lines must be str, got {type(line).__name__}: {line!r:.80}{hint}"
             ) from None
+        if m is None and fill:  # auto: the presets that extend combined, by their shape
+            for more in AUTO_MORE:
+                extended = more.parse_line(line)
+                if type(extended) is dict:
+                    break
+            else:
+                extended = None
+            if extended is not None:
+                if prefilter is None or prefilter(line):
+                    yield extended  # type: ignore[misc]
+                continue
         if m is None:
             reason = _diagnose(line, format)
         else:

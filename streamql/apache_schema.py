@@ -112,6 +112,14 @@ _SCHEMAS = {
             if f.name in _COMBINED_ONLY
             else f
             for f in APACHE.fields
+        )
+        + tuple(  # lines of combinedio or nginx's main format (see log_presets.AUTO_MORE)
+            Field(name, kind, doc, None, verbatim if kind is str else None, optional=True)
+            for name, kind, doc in (
+                ("bytes_in", int, "bytes received, headers included (combinedio lines)"),
+                ("bytes_out", int, "bytes sent, headers included (combinedio lines)"),
+                ("x_forwarded_for", str, "the X-Forwarded-For header (nginx main lines)"),
+            )
         ),
     ),
 }

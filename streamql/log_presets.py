@@ -55,6 +55,14 @@ EXAMPLES: dict[str, str] = {
 }
 #: The formats whose lines the tuned parser and the C record builder read.
 LEGACY = ("auto", "common", "combined")
+#: What ``auto`` reads besides common and combined lines: the presets whose
+#: fields extend combined's, told apart by their shape (two numbers after the
+#: agent: combinedio; one more quoted field: nginx's main, its ident the "-"
+#: nginx writes). No line fits two of them, so there is no tie to resolve.
+AUTO_MORE = (
+    compile_apache(_COMBINED + " %I %O", "auto (combinedio)"),
+    compile_apache(_COMBINED + ' "%{X-Forwarded-For}i"', "auto (nginx main)"),
+)
 
 
 @functools.lru_cache(maxsize=128)
@@ -103,6 +111,10 @@ def presets_doc() -> str:
     for name, text in PRESETS.items():
         schema = schema_for(name) if name in LEGACY else compile_format(name).schema
         table = schema.table().replace("\n", "\n    ")
-        shown = "common or combined, decided per line" if name == "auto" else repr(text)
+        shown = (
+            "common, combined, combinedio or nginx (main), decided per line"
+            if name == "auto"
+            else repr(text)
+        )
         parts.append(f"{name}: {shown}\n  e.g. {EXAMPLES[name]}\n    {table}")
     return "\n\n".join(parts)

@@ -35,10 +35,10 @@ class ParserMethods(StreamBase[T]):
     ) -> Stream[Any]:
         """Parse access-log lines (Apache, nginx; a preset or a format string) into dict records.
 
-        ``format``: ``"auto"`` (common or combined, decided per line; a common
-        line's referer and agent are None), a preset (``common``, ``combined``,
-        ``vhost_combined``, ``combinedio``, ``nginx`` = nginx's default
-        ``main``, ``nginx_combined``), an Apache ``LogFormat`` string
+        ``format``: ``"auto"`` (common, combined, combinedio or nginx's main,
+        decided per line; a common line's referer and agent are None), a preset
+        (``common``, ``combined``, ``vhost_combined``, ``combinedio``, ``nginx`` =
+        nginx's default ``main``, ``nginx_combined``, ``alb``), an Apache ``LogFormat`` string
         (``'%h %l %u %t "%r" %>s %b %D'``) or an nginx ``log_format`` string.
         Text after the format's last field makes a reject (``extra="reject"``)
         or is kept in an ``extra`` field (``"keep"``). Lines that do not parse

@@ -145,7 +145,7 @@ def test_the_same_rejects_from_files_as_from_lists(tmp_path: Path) -> None:
         plain = log.using(options=NONE)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RejectedLinesWarning)
-            assert log.count() == plain.count() == (50 if fmt == "nginx" else 0)
+            assert log.count() == plain.count() == 50  # auto reads nginx's main lines too
             assert log.sum("bytes") == plain.sum("bytes")
             assert log.count_by("status") == plain.count_by("status")
         assert log.rejects.list() == plain.rejects.list()
@@ -257,3 +257,24 @@ def test_alb_logs_parse_with_their_preset_and_agree_on_every_path(tmp_path: Path
         assert first_failed["target_processing_time"] == -1
         assert log.where(F.extra.contains("aws-added")).count() == 100
     assert log.rejects.first()["reason"] == "bad number '0.0x1'"
+
+
+def test_auto_reads_the_presets_that_extend_combined_by_their_shape(tmp_path: Path) -> None:
+    io = COMBINED + " 512 7822"
+    lines = [COMMON, COMBINED, io, NGINX, COMBINED + " 512", COMBINED + ' "a" "b"']
+    got = keep(lines)
+    assert [sorted(set(r) - set(got[1])) for r in got[:4]] == [
+        [],
+        [],
+        ["bytes_in", "bytes_out"],
+        ["x_forwarded_for"],
+    ]
+    assert [r.get("reason") for r in got[4:]] == ["unexpected text after agent"] * 2
+    path = tmp_path / "mixed.log"
+    path.write_text("\n".join(lines * 100) + "\n")
+    log = Stream.lines(path).parse_apache()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RejectedLinesWarning)
+        assert log.sum("bytes") == log.using(options=NONE).sum("bytes") == 400 * 10
+        assert log.where(F.agent.contains("Google")).count() == 300
+        assert log.count() == 400
