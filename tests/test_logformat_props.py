@@ -14,10 +14,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from apache_lines import good, likely_good
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from streamql import Stream
+from streamql.apache import parse_apache_line
 from streamql.context import RunContext
 from streamql.errors import RejectedLinesWarning
 from streamql.log_parse import parse_compiled
@@ -201,3 +203,22 @@ def test_planned_queries_give_the_plain_answers_and_rejects(
                 assert terminal(log) == terminal(log.using(options=NONE))
     finally:
         batches.BLOCK_CHARS = old
+
+
+@SETTINGS
+@given(st.sampled_from(["common", "combined", "auto"]), st.data())
+def test_the_tuned_parser_and_the_compiled_preset_agree_on_plain_lines(
+    name: str, data: st.DataObject
+) -> None:
+    """Where both read a line, the tuned parser and its preset's program give the same record."""
+    line = data.draw(st.one_of(good, likely_good))
+    compiled = compile_format(name).parse_line(line)
+    try:
+        tuned: Any = parse_apache_line(line, name)
+    except ValueError:
+        tuned = None
+    if tuned is not None and isinstance(compiled, dict):
+        assert tuned == compiled
+    plain = all(c == " " or not c.isspace() for c in line.rstrip())
+    if plain and "\x00" not in line:  # the tuned parser splits at any space, the program at " "
+        assert (tuned is None) == (not isinstance(compiled, dict)), (line, compiled)
