@@ -22,23 +22,26 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, Literal, TypedDict, cast, overload
 
+from .apache_diagnose import QUOTED, _diagnose
 from .apache_schema import BLOCK_FIELDS
 from .apache_time import (
     _HOUR,
     _MINUTES_SECONDS,
     _MMSS,
     _OFFSET,
-    _datetime,
     _hour_start,
     _minutes_seconds,
 )
 from .context import Errors, ItemCursor, Reject, RunContext, check_errors
 from .errors import ParseError
+from .log_parse import check_extra, parse_compiled
+from .log_presets import AUTO_MORE, LEGACY, compile_format
+from .logformat import MAX_DIGITS, LogFormat
+from .request_line import RequestParts, request_parts
 
 __all__ = [
     "ApacheRecord",
@@ -47,6 +50,8 @@ __all__ = [
     "parse_apache_line",
     "BLOCK_FIELDS",
     "request_parts",
+    "RequestParts",
+    "check_format",
 ]
 
 
@@ -58,7 +63,7 @@ class _CommonFields(TypedDict):
     method: str
     request: str
     proto: str
-    status: int
+    status: int | None
     bytes: int
 
 
@@ -67,22 +72,18 @@ class ApacheRecord(_CommonFields, total=False):
 
     ``ident`` is the RFC 1413 identity (the tutorial's "referrer" column);
     ``request`` is the URI, or the whole request text when it is not of the
-    form ``METHOD URI [PROTO]``; ``bytes`` is 0 where Apache wrote ``-``.
+    form ``METHOD URI [PROTO]``; ``status`` is None where Apache wrote ``-``;
+    ``bytes`` is 0 where Apache wrote ``-``. Under ``format="auto"`` a common
+    line's referer and agent are None. Other formats give other fields (see
+    :mod:`streamql.log_presets`).
     """
 
-    referer: str
-    agent: str
+    referer: str | None
+    agent: str | None
 
 
-_FORMATS = ("auto", "common", "combined")
-
-# A quoted field as Apache writes it: '"' and '\' appear only escaped, as \"
-# and \\. Unrolled ("normal* (special normal*)*") because the alternation form
-# (?:[^"\\]|\\.)* costs one regex branch per character. Each character belongs
-# to exactly one token, so nothing is lost by never backtracking: on 3.11+ the
-# quantifiers are possessive, which keeps a 10 MB field full of \" linear.
-_POSSESSIVE = "+" if sys.version_info >= (3, 11) else ""
-_QUOTED = rf'"([^"\\]*{_POSSESSIVE}(?:\\.[^"\\]*{_POSSESSIVE})*{_POSSESSIVE})"'
+# A quoted field as Apache writes it (see streamql.apache_diagnose).
+_QUOTED = QUOTED
 # On a line without a backslash that means the same as "([^"]*)", which the
 # regex engine scans several times faster (a one-character negated class runs
 # a tight loop; a two-character one does not).
@@ -92,7 +93,7 @@ _QUOTED_PLAIN = r'"([^"]*)"'
 def _line_pattern(quoted: str) -> re.Pattern[str]:
     """Compile the pattern of a whole line, common or combined."""
     return re.compile(
-        rf"(\S+) (\S+) (\S+) \[({_HOUR}):({_MMSS}) ({_OFFSET})\] {quoted} ([0-9]{{3}}) ([0-9]+|-)"
+        rf"(\S+) (\S+) (\S+) \[({_HOUR}):({_MMSS}) ({_OFFSET})\] {quoted} ([0-9]{{3}}|-) ([0-9]+|-)"
         rf"(?: {quoted} {quoted})?\s*\Z"
     )
 
@@ -101,59 +102,20 @@ _LINE = _line_pattern(_QUOTED)
 _LINE_PLAIN = _line_pattern(_QUOTED_PLAIN)
 
 # Filled as status codes are met: sharing the ints saves one int object per
-# record (CPython only shares those below 257).
-_STATUS_CODES: dict[str, int] = {}
+# record (CPython only shares those below 257). Apache writes - for no status.
+_STATUS_CODES: dict[str, int | None] = {"-": None}
 
 
-_START = re.compile(r"(\S+) (\S+) (\S+) \[([^\]]*)\] ")
-_FIELD = re.compile(_QUOTED)
-_STATUS_BYTES = re.compile(r" [0-9]{3} (?:[0-9]+|-)")
-_BLANK = re.compile(r"\s*\Z")  # matched at a position: no copy of a long line
-
-
-def _diagnose(line: str, format: str) -> str:
-    """Name what is wrong with a line, walking it field by field.
-
-    Only called for lines the line pattern refused, so it may be slow.
-    """
-    if _BLANK.match(line):
-        return "blank line"
-    start = _START.match(line)
-    if start is None:
-        return "not an Apache log line"
-    if _datetime(start[4]) is None:
-        return "bad datetime"
-    pos = start.end()
-    if not line.startswith('"', pos):
-        return "not an Apache log line"
-    field = _FIELD.match(line, pos)
-    if field is None:
-        return "unterminated quoted field"
-    status_bytes = _STATUS_BYTES.match(line, field.end())
-    if status_bytes is None:
-        return "bad status or bytes field"
-    pos = status_bytes.end()
-    if _BLANK.match(line, pos):
-        return "not a combined line" if format == "combined" else "not an Apache log line"
-    if format == "common":
-        return "unexpected text after bytes (common format)"
-    for _ in ("referer", "agent"):
-        if not line.startswith(' "', pos):
-            return "unexpected text after bytes"
-        field = _FIELD.match(line, pos + 1)
-        if field is None:
-            return "unterminated quoted field"
-        pos = field.end()
-    if not _BLANK.match(line, pos):
-        return "unexpected text after agent"
-    return "not an Apache log line"  # not reached while the two walks agree
-
-
-def check_format(stage: str, format: str) -> str:
-    """Validate a ``format=`` argument; return it."""
-    if format not in _FORMATS:
-        raise ValueError(f"{stage}: format must be 'auto', 'common' or 'combined', got {format!r}")
-    return format
+def check_format(stage: str, format: str, extra: str = "reject") -> str | LogFormat:
+    """Validate ``format=`` and ``extra=``; return the name of a format the tuned parser
+    reads (auto, common, combined, with ``extra="reject"``) or the compiled format."""
+    check_extra(stage, extra)
+    if format in LEGACY and extra == "reject":
+        return format
+    try:
+        return compile_format(format, extra == "keep")
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(f"{stage}: {exc}") from None
 
 
 @overload
@@ -161,6 +123,7 @@ def parse_apache(
     lines: Iterable[str],
     *,
     format: str = ...,
+    extra: str = ...,
     errors: Literal["skip", "raise"] = ...,
     ctx: RunContext | None = ...,
 ) -> Iterator[ApacheRecord]: ...
@@ -169,6 +132,7 @@ def parse_apache(
     lines: Iterable[str],
     *,
     format: str = ...,
+    extra: str = ...,
     errors: Errors,
     ctx: RunContext | None = ...,
 ) -> Iterator[ApacheRecord | Reject]: ...
@@ -176,15 +140,24 @@ def parse_apache(
     lines: Iterable[str],
     *,
     format: str = "auto",
+    extra: str = "reject",
     errors: Errors = "skip",
     ctx: RunContext | None = None,
 ) -> Iterator[ApacheRecord | Reject]:
-    """Parse Apache access-log lines into :class:`ApacheRecord` dicts.
+    """Parse access-log lines (Apache, nginx) into :class:`ApacheRecord` dicts.
 
     Lazy; constant memory: a line is read only when the next record is asked for.
 
-    ``format`` is ``"common"``, ``"combined"`` or ``"auto"`` (either, decided
-    per line). A line that does not parse goes to the ``errors`` policy:
+    ``format`` is ``"common"``, ``"combined"`` or ``"auto"`` (decided per
+    line among common, combined, combinedio and nginx's main: a common line's
+    referer and agent are None), another preset of
+    :data:`streamql.log_presets.PRESETS` (``vhost_combined``, ``combinedio``,
+    ``nginx``, ``nginx_combined``), or a format string: an Apache ``LogFormat``
+    (``%h %l %u %t "%r" %>s %b %D``) or an nginx ``log_format``
+    (``$remote_addr [$time_local] "$request" $status``). Text after the
+    format's last field makes the line a reject (``extra="reject"``) or is
+    kept in an ``extra`` field (``extra="keep"``). A line that does not parse
+    goes to the ``errors`` policy:
     ``"skip"`` drops it and, once the lines run out, issues one
     :class:`~streamql.errors.RejectedLinesWarning` naming the first one;
     ``"raise"`` raises :class:`~streamql.errors.ParseError`; ``"keep"`` yields
@@ -206,7 +179,7 @@ def parse_apache(
       'line': '140.180.132.213 - - [24/Feb/2008:00:08:59 -0600] "GET /ply/ply.html HTTP/1.1"
                200 97238 "-" "curl/8.0"', 'file': None, 'lineno': 1}]
     """
-    fmt = check_format("parse_apache", format)
+    fmt = check_format("parse_apache", format, extra)
     errors = check_errors("parse_apache", errors)
     if isinstance(lines, (str, bytes)):
         raise TypeError(
@@ -231,6 +204,7 @@ def parse_prescanned(
     lines: Iterable[str],
     *,
     format: str = "auto",
+    extra: str = "reject",
     errors: Errors = "skip",
     ctx: RunContext,
 ) -> Iterator[ApacheRecord | Reject]:
@@ -251,11 +225,25 @@ def parse_prescanned(
     """
     if not callable(prefilter):
         raise TypeError(f"parse_apache: prefilter must be callable, got {prefilter!r}")
-    fmt = check_format("parse_apache", format)
+    fmt = check_format("parse_apache", format, extra)
     return _parse(iter(lines), fmt, check_errors("parse_apache", errors), ctx, None, prefilter)
 
 
 def _parse(
+    lines: Iterator[str],
+    format: str | LogFormat,
+    errors: Errors,
+    ctx: RunContext,
+    cursor: ItemCursor | None,
+    prefilter: Callable[[str], bool] | None = None,
+) -> Iterator[Any]:
+    """Do the work of :func:`parse_apache`: a compiled format's parser, or the tuned one."""
+    if isinstance(format, LogFormat):
+        return parse_compiled(lines, format, errors, ctx, cursor, prefilter)
+    return _parse_tuned(lines, format, errors, ctx, cursor, prefilter)
+
+
+def _parse_tuned(
     lines: Iterator[str],
     format: str,
     errors: Errors,
@@ -263,7 +251,7 @@ def _parse(
     cursor: ItemCursor | None,
     prefilter: Callable[[str], bool] | None = None,
 ) -> Iterator[ApacheRecord | Reject]:
-    """Do the work of :func:`parse_apache`; ``cursor`` is set when ctx is ours.
+    """Parse common, combined or auto lines; ``cursor`` is set when ctx is ours.
 
     The item number is written to the cursor only before a reject: nothing
     else can read a context this generator created, so that is all it needs.
@@ -277,6 +265,7 @@ def _parse(
     requests = RequestParts()
     common_ok = format != "combined"
     combined_ok = format != "common"
+    fill = format == "auto"  # a common line among combined ones: referer and agent None
     last_hour: str | None = None
     last_offset: str | None = None
     start: datetime | None = None
@@ -292,6 +281,17 @@ def _parse(
             raise TypeError(
                 f"parse_apache: lines must be str, got {type(line).__name__}: {line!r:.80}{hint}"
             ) from None
+        if m is None and fill:  # auto: the presets that extend combined, by their shape
+            for more in AUTO_MORE:
+                extended = more.parse_line(line)
+                if type(extended) is dict:
+                    break
+            else:
+                extended = None
+            if extended is not None:
+                if prefilter is None or prefilter(line):
+                    yield extended  # type: ignore[misc]
+                continue
         if m is None:
             reason = _diagnose(line, format)
         else:
@@ -306,12 +306,16 @@ def _parse(
                 delta = _minutes_seconds(mmss)
             if start is None or delta is None:
                 reason = "bad datetime"
+            elif len(nbytes) > MAX_DIGITS:  # never a huge int, nor int()'s ValueError
+                reason = f"overlong integer in bytes ({len(nbytes)} digits)"
+            elif "\x00" in line:  # a hole a copytruncate left: not what the server wrote
+                reason = "NUL byte in line"
             elif common_ok if agent is None else combined_ok:
                 if prefilter is not None and not prefilter(line):
                     continue  # a valid line the query's filter would drop
                 method, request, proto = requests[req]
-                code = status_code(status)
-                if code is None:
+                code = status_code(status, 0)
+                if code == 0:
                     code = _STATUS_CODES[status] = int(status)
                 record: ApacheRecord = {
                     "host": host,
@@ -324,7 +328,7 @@ def _parse(
                     "status": code,
                     "bytes": 0 if nbytes == "-" else int(nbytes),
                 }
-                if agent is not None:
+                if agent is not None or fill:
                     record["referer"] = referer
                     record["agent"] = agent
                 yield record
@@ -340,38 +344,6 @@ def _parse(
             yield rejected
     if cursor is not None and errors == "skip":
         ctx.warn()
-
-
-def request_parts(req: str) -> tuple[str, str, str]:
-    """Split the quoted request text into method, request (the URI) and protocol.
-
-    Text not of the form ``METHOD URI [PROTO]`` is all request.
-
-    >>> request_parts("GET /x HTTP/1.1"), request_parts("-")
-    (('GET', '/x', 'HTTP/1.1'), ('', '-', ''))
-    """
-    parts = req.split(" ")
-    if len(parts) == 3:
-        return parts[0], parts[1], parts[2]
-    if len(parts) == 2:
-        return parts[0], parts[1], ""
-    return "", req, ""  # "-", or a TLS handshake written as \x16\x03...
-
-
-class RequestParts(dict[str, tuple[str, str, str]]):
-    """Request text -> :func:`request_parts`, split once per distinct text (bounded).
-
-    Logs repeat their requests, so a lookup usually replaces the split.
-
-    >>> RequestParts()["GET /x HTTP/1.1"]
-    ('GET', '/x', 'HTTP/1.1')
-    """
-
-    def __missing__(self, req: str) -> tuple[str, str, str]:
-        if len(self) >= 100_000:
-            self.clear()
-        parts = self[req] = request_parts(req)
-        return parts
 
 
 def parse_apache_line(line: str, format: str = "auto") -> ApacheRecord:

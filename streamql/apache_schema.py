@@ -14,7 +14,7 @@ datetime  datetime  the request's time, timezone-aware
 method    str       the request's method (GET, POST...); '' if the request is not METHOD URI
 request   str       the URI, or the whole request text when it is not METHOD URI [PROTO]
 proto     str       the protocol (HTTP/1.1); '' if absent
-status    int       the status code
+status    int       the status code; None where Apache wrote -
 bytes     int       bytes sent, 0 where Apache wrote -
 referer   str       the Referer header, escapes kept as written (combined lines)
 agent     str       the User-Agent header, escapes kept as written (combined lines)
@@ -22,6 +22,7 @@ agent     str       the User-Agent header, escapes kept as written (combined lin
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -59,7 +60,14 @@ APACHE = Schema(
             verbatim,
         ),
         Field("proto", str, "the protocol (HTTP/1.1); '' if absent", "req", verbatim),
-        Field("status", int, "the status code", "status", _status_text),
+        Field(
+            "status",
+            int,
+            "the status code; None where Apache wrote -",
+            "status",
+            _status_text,
+            nullable=True,
+        ),
         Field("bytes", int, "bytes sent, 0 where Apache wrote -", "bytes"),
         Field(
             "referer",
@@ -91,14 +99,38 @@ _COMBINED_ONLY = ("referer", "agent")
 _SCHEMAS = {
     "combined": APACHE,
     "common": APACHE.without(*_COMBINED_ONLY),
-    "auto": APACHE.marking_optional(*_COMBINED_ONLY),
+    # A common line among combined ones: its referer and agent are None (not cut from blocks).
+    "auto": Schema(
+        APACHE.source,
+        tuple(
+            dataclasses.replace(
+                f,
+                column=None,
+                nullable=True,
+                doc=f.doc.replace("(combined lines)", "(None on a common line)"),
+            )
+            if f.name in _COMBINED_ONLY
+            else f
+            for f in APACHE.fields
+        )
+        + tuple(  # lines of combinedio or nginx's main format (see log_presets.AUTO_MORE)
+            Field(name, kind, doc, None, verbatim if kind is str else None, optional=True)
+            for name, kind, doc in (
+                ("bytes_in", int, "bytes received, headers included (combinedio lines)"),
+                ("bytes_out", int, "bytes sent, headers included (combinedio lines)"),
+                ("x_forwarded_for", str, "the X-Forwarded-For header (nginx main lines)"),
+            )
+        ),
+    ),
 }
 
 
 def schema_for(format: str) -> Schema:
     """The schema of ``parse_apache(format=...)`` records (format already checked).
 
-    >>> schema_for("auto").present() == schema_for("common").present()
+    >>> schema_for("auto").present() == schema_for("combined").present()
     True
+    >>> schema_for("auto").get("agent").nullable, schema_for("auto").get("agent").column
+    (True, None)
     """
     return _SCHEMAS[format]

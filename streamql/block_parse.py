@@ -44,7 +44,9 @@ from .apache_schema import BLOCK_FIELDS, REQUEST_PARTS
 from .blocks import BlockCursor, block_lines, numbered, renumbered
 from .context import Errors, RunContext, check_errors
 from .expr import Expr, Logic
-from .scan import block_hits, block_lines_valid, block_records, builds_records, hit_spans
+from .logformat import LogFormat
+from .program_scan import FormatReader
+from .scan import block_hits, block_records, builds_records, hit_spans
 
 __all__ = ["parse_apache_blocks", "RECORD_BATCH"]
 
@@ -76,6 +78,7 @@ def parse_apache_blocks(
     blocks: Iterable[str],
     *,
     format: str = "auto",
+    extra: str = "reject",
     errors: Errors = "skip",
     ctx: RunContext | None = None,
     prefilter: Callable[[str], Any] | None = None,
@@ -101,7 +104,7 @@ def parse_apache_blocks(
     >>> [r["request"] for r in parse_apache_blocks([lines], needles=("robots",), ctx=ctx)]
     ['/robots.txt']
     """
-    fmt = check_format("parse_apache", format)
+    fmt = check_format("parse_apache", format, extra)
     errors = check_errors("parse_apache", errors)
     if agg is not None and errors == "keep":
         raise ValueError("parse_apache_blocks: an aggregate cannot keep reject records")
@@ -119,9 +122,32 @@ def parse_apache_blocks(
     return _records(blocks, fmt, errors, ctx, cursor, prefilter, needles, own)
 
 
+class _TunedReader:
+    """What the block parser needs of common, combined or auto (:class:`FormatReader`'s face)."""
+
+    def __init__(self, fmt: str, requests: RequestParts) -> None:
+        self.fmt, self.requests = fmt, requests
+
+    def captured(self, fields: set[str]) -> tuple[str, ...]:
+        wanted = {"req" if f in _FROM_REQUEST else f for f in fields}
+        return tuple(f for f in BLOCK_FIELDS if f in wanted)
+
+    def hits(
+        self, block: str, captured: tuple[str, ...], needles: tuple[str, ...], lines: int
+    ) -> tuple[dict[str, list[Any]], list[int] | None] | None:
+        return block_hits(block, self.fmt, captured, needles, lines)
+
+    def field(self, name: str, raw: dict[str, Any], rows: list[int] | None) -> list[Any]:
+        return _column(name, raw, self.requests, rows)
+
+
+def _reader(fmt: str | LogFormat, requests: RequestParts) -> _TunedReader | FormatReader:
+    return FormatReader(fmt) if isinstance(fmt, LogFormat) else _TunedReader(fmt, requests)
+
+
 def _records(
     blocks: Iterable[str],
-    fmt: str,
+    fmt: str | LogFormat,
     errors: Errors,
     ctx: RunContext,
     cursor: BlockCursor,
@@ -130,11 +156,12 @@ def _records(
     own: bool,
 ) -> Iterator[Any]:
     requests = RequestParts()
+    reader = _reader(fmt, requests)
     for block in blocks:
-        if builds_records():
+        if builds_records() and isinstance(fmt, str):
             yield from _built(block, fmt, errors, ctx, cursor, prefilter, needles, requests)
             continue
-        if needles and block_lines_valid(block, fmt, cursor.lines):
+        if needles and reader.hits(block, (), (), cursor.lines) is not None:
             lines: Iterator[str] = _candidates(block, needles, cursor)
         else:
             lines = numbered(block_lines(block), cursor)
@@ -163,6 +190,7 @@ def _built(
     are parsed line by line, with their rejects.
     """
     pos = done = 0
+    fill = fmt == "auto"  # a common line among combined ones: referer and agent None
     while pos < len(block):
         found = block_records(block, fmt, pos, RECORD_BATCH, requests, needles)
         if found is None:
@@ -171,6 +199,10 @@ def _built(
             return
         records, starts, passed, pos = found
         done += passed
+        if fill:  # the C builder leaves a common line's record without them
+            for record in records:
+                if "agent" not in record:
+                    record["referer"] = record["agent"] = None
         if prefilter is None:
             for record, cursor.offset in zip(records, starts, strict=True):
                 yield record  # the cursor is at its line, should a later step raise
@@ -208,7 +240,7 @@ def _both(first: Expr | None, second: Any) -> Expr | None:
 
 def _aggregate(
     blocks: Iterable[str],
-    fmt: str,
+    fmt: str | LogFormat,
     errors: Errors,
     ctx: RunContext,
     cursor: BlockCursor,
@@ -223,13 +255,12 @@ def _aggregate(
     many = len(parts) > 1 or parts[0][0] is not None
     # Each aggregation its own column, and its own where after the stream's.
     specs = [_Spec(name, part, reads, _both(where, part.where)) for name, part, reads in parts]
-    wanted = {"req" if f in _FROM_REQUEST else f for spec in specs for f in spec.fields()}
-    captured = tuple(f for f in BLOCK_FIELDS if f in wanted)
+    reader = _reader(fmt, RequestParts())
+    captured = reader.captured({f for spec in specs for f in spec.fields()})
     test = where.compile("where") if where is not None else None
-    requests = RequestParts()
     state = agg.start()
     for block in blocks:
-        found = block_hits(block, fmt, captured, needles, cursor.lines)
+        found = reader.hits(block, captured, needles, cursor.lines)
         if found is not None:
             raw, hits = found  # hits: the lines the columns hold (None: every line)
             lines = cursor.lines if hits is None else len(hits)
@@ -237,7 +268,7 @@ def _aggregate(
 
             def column_for(name: str, raw: dict[str, Any] = raw, columns: Any = columns) -> Any:
                 if name not in columns:
-                    columns[name] = _column(name, raw, requests)
+                    columns[name] = reader.field(name, raw, None)
                 return columns[name]
 
             try:  # every where first: one that raises leaves the states untouched
@@ -249,7 +280,7 @@ def _aggregate(
                 pass  # the line-by-line parse below raises it, at its line
             else:
                 for spec, rows in zip(specs, chosen, strict=True):
-                    values = _values(spec, rows, lines, raw, columns, requests)
+                    values = _values(spec, rows, lines, raw, columns, reader)
                     record = _record_maker(block, rows, hits, cursor, fmt, ctx)
                     if many:
                         state[spec.name] = spec.fold(state[spec.name], values, record)
@@ -271,7 +302,7 @@ def _values(
     lines: int,
     raw: dict[str, Any],
     columns: dict[str, list[Any]],
-    requests: RequestParts,
+    reader: _TunedReader | FormatReader,
 ) -> Any:
     """The values ``spec`` folds from a block: its column at ``rows`` (None: every row)."""
     if spec.column is None:  # a count
@@ -279,7 +310,7 @@ def _values(
     if spec.column in columns:
         values = columns[spec.column]
         return values if rows is None else list(map(values.__getitem__, rows))
-    return _column(spec.column, raw, requests, rows)  # built for those rows only
+    return reader.field(spec.column, raw, rows)  # built for those rows only
 
 
 def _record_maker(
@@ -287,7 +318,7 @@ def _record_maker(
     rows: list[int] | None,
     hits: list[int] | None,
     cursor: BlockCursor,
-    fmt: str,
+    fmt: str | LogFormat,
     ctx: RunContext,
 ) -> Callable[[int], Any]:
     """A function building the whole record of the i-th value (for min/max by key)."""

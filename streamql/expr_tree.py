@@ -363,14 +363,18 @@ class Method(Expr):
         self.method, self.subject, self.args = method, subject, args
 
     def source(self, consts: list[Any]) -> str:
-        subject = self.subject.source(consts)
+        subject = value = self.subject.source(consts)
         arg = self.args[0]
         if self.method.endswith(_NOCASE):  # the casefolded text, tested in the casefolded value
             folded = tuple(a.casefold() for a in arg) if isinstance(arg, tuple) else arg.casefold()
             arg, subject = folded, f"{subject}.casefold()"
-        return fn.TESTS[self.method.removesuffix(_NOCASE)].format(
+        test = fn.TESTS[self.method.removesuffix(_NOCASE)].format(
             s=subject, a=Const(arg).source(consts)
         )
+        if self.method == "isin":
+            return test
+        # None (a log's "-", a common line's agent) holds no text: never a match.
+        return f"({value} is not None and {test})"
 
     def show(self, bare: bool) -> str:
         arg = self.args[0]

@@ -130,6 +130,8 @@ def safe(expr: Expr, schema: Schema) -> bool:
             return False
         if expr.op in ("eq", "ne"):
             return True
+        if any(isinstance(e, Field) and _nullable(e.name, schema) for e in sides):
+            return False  # None < 400 raises
         types = {type(e.value) if isinstance(e, Const) else kind(e) for e in sides}
         return types in ({str}, {int}, {int, float}, {int, bool})
     if isinstance(expr, Method):
@@ -149,6 +151,11 @@ def safe(expr: Expr, schema: Schema) -> bool:
     if isinstance(expr, Not):
         return safe(expr.part, schema)
     return isinstance(expr, Const)
+
+
+def _nullable(name: str, schema: Schema) -> bool:
+    spec = schema.get(name)
+    return spec is not None and spec.nullable
 
 
 def safe_needles(conditions: Sequence[Expr], schema: Schema) -> list[tuple[str, ...]]:

@@ -30,13 +30,16 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from typing import Any
 
-from .apache import RequestParts
 from .apache_schema import BLOCK_FIELDS
 from .apache_time import _timezone
+from .logformat import MAX_DIGITS
+from .request_line import RequestParts
+
+_BYTES = itemgetter("bytes")
 
 __all__ = [
     "ACCELERATED",
@@ -96,7 +99,7 @@ def block_pattern(format: str, escaped: bool, capture: tuple[str, ...] = ()) -> 
         "ident": r"\S+",
         "user": r"\S+",
         "status": "[0-9]{3}",
-        "bytes": "[0-9]+|-",
+        "bytes": "[0-9]{1,18}+|-",  # more digits: the line parser rejects the line
         "req": inside,
         "referer": inside,
         "agent": inside,
@@ -163,6 +166,8 @@ def _by_regex(
     block: str, fmt: str, captured: tuple[str, ...], lines: int
 ) -> dict[str, list[Any]] | None:
     """block_columns by the regex: every line must match, each on its own."""
+    if "\x00" in block:  # the line parser rejects NUL bytes
+        return None
     pattern = block_pattern(fmt, "\\" in block, captured)
     if not captured:
         return {} if pattern.subn("", block)[1] == lines else None
@@ -188,11 +193,42 @@ def block_columns(
     if lines is None:
         lines = block.count("\n") + (not block.endswith("\n"))
     if _c_scan is not None:
-        found = _c_scan(block, _FORMAT_CODES[fmt], _mask(captured))
-        if found is None or found[0] != lines:
+        if "\x00" in block:  # the line parser rejects NUL bytes; the C scanner would not
             return None
-        return dict(zip(captured, found[1:], strict=True))
+        with_bytes = captured if "bytes" in captured else _with_bytes(captured)
+        found = _c_call(block, _FORMAT_CODES[fmt], _mask(with_bytes))
+        if found is None or found[0] != lines or _overlong(found[1 + with_bytes.index("bytes")]):
+            return None
+        return dict(zip(captured, (found[1 + with_bytes.index(c)] for c in captured), strict=True))
     return _by_regex(block, fmt, captured, lines)
+
+
+def _with_bytes(captured: tuple[str, ...]) -> tuple[str, ...]:
+    """``captured`` and bytes, in the line's order (to check every line's bytes)."""
+    return tuple(f for f in BLOCK_FIELDS if f in captured or f == "bytes")
+
+
+# The line parser rejects integers of more than 18 digits (MAX_DIGITS): the
+# C scanner reads them, so its blocks are checked for any (one max() per block).
+_TOO_BIG = 10**MAX_DIGITS
+
+
+_INT_LIMIT = "integer string conversion"  # CPython's message past 4,300 digits
+
+
+def _overlong(values: Iterable[int]) -> bool:
+    return bool(max(values, default=0) >= _TOO_BIG)
+
+
+def _c_call(block: str, *args: Any) -> Any:
+    """The C scanner's answer, or None where its int conversion gives up (4,301+ digits)."""
+    assert _c_scan is not None
+    try:
+        return _c_scan(block, *args)
+    except ValueError as exc:
+        if _INT_LIMIT not in str(exc):
+            raise
+        return None
 
 
 def block_lines_valid(block: str, fmt: str, lines: int | None = None) -> bool:
@@ -261,13 +297,15 @@ def block_hits(
     Returns None if any line is refused, else the columns (as
     :func:`block_columns`) and the 0-based numbers of the lines they come
     from, or None for every line: the regex path cuts every line when the
-    needles are common. Lines without a needle may be among them, so the
-    caller's own test must follow.
+    needles are common, the C scanner always (only cutting a line's bytes
+    finds an overlong one, which the line parser rejects). Lines without a
+    needle may be among them, so the caller's own test must follow.
 
     >>> block = ('h - - [24/Feb/2008:00:08:59 -0600] "GET /robots.txt HTTP/1.1" 200 1\n'
     ...          + 'h - - [24/Feb/2008:00:09:00 -0600] "GET / HTTP/1.1" 200 2\n' * 6)
-    >>> block_hits(block, "common", ("bytes",), ("robots",))
-    ({'bytes': [1]}, [0])
+    >>> columns, rows = block_hits(block, "common", ("bytes",), ("robots",))
+    >>> columns["bytes"][0], rows in ([0], None)  # the C scanner checks every line's bytes
+    (1, True)
     """
     if not needles or "" in needles:  # every line holds the empty text
         found = block_columns(block, fmt, captured, lines)
@@ -275,10 +313,10 @@ def block_hits(
     if lines is None:
         lines = block.count("\n") + (not block.endswith("\n"))
     if _c_scan is not None:
-        scanned = _c_scan(block, _FORMAT_CODES[fmt], _mask(captured), needles)
-        if scanned is None or scanned[0] != lines:
-            return None
-        return dict(zip(captured, scanned[1:-1], strict=True)), scanned[-1]
+        # Every line's bytes must be checked for overlong integers, which only
+        # cutting them does: so every line is cut (the caller tests each).
+        found = block_columns(block, fmt, captured, lines)
+        return None if found is None else (found, None)
     if sum(map(block.count, needles)) * _RATIO >= lines:
         found = _by_regex(block, fmt, captured, lines)
         return None if found is None else (found, None)
@@ -321,6 +359,18 @@ def block_records(
     if _c_scan is None:
         raise RuntimeError("block_records: the C scanner is not in use; see builds_records()")
     needles = () if "" in needles else needles
-    return _scanner.records(
-        block, start, max_lines, _FORMAT_CODES[fmt], requests, _timezone, needles
-    )
+    # The line parser rejects NUL bytes and overlong bytes fields: with needles
+    # the C builder does not read the other lines' bytes, so check them all first.
+    if start == 0 and ("\x00" in block or (needles and block_columns(block, fmt, ()) is None)):
+        return None
+    try:
+        found = _scanner.records(
+            block, start, max_lines, _FORMAT_CODES[fmt], requests, _timezone, needles
+        )
+    except ValueError as exc:  # an int of 4,301+ digits: the line parser rejects it
+        if _INT_LIMIT not in str(exc):
+            raise
+        return None
+    if found is not None and found[0] and _overlong(map(_BYTES, found[0])):
+        return None
+    return found

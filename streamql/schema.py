@@ -41,7 +41,8 @@ class Field:
 
     ``column``: the block scanner's capture that holds its text (None: not cut
     from blocks); ``needle``: given a value, text the raw line must hold when
-    the field equals it (None: no such text); ``optional``: some records lack it.
+    the field equals it (None: no such text); ``optional``: some records lack it;
+    ``nullable``: some records hold None in it (a ``-`` in an access log).
     """
 
     name: str
@@ -50,6 +51,7 @@ class Field:
     column: str | None = None
     needle: Callable[[Any], str | None] | None = None
     optional: bool = False
+    nullable: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -131,6 +131,8 @@ def _text(value: Any, width: int = CELL_WIDTH) -> str:
 
 
 def _full(value: Any) -> str:
+    if value is None:  # no value (a log's "-"): blank, as a missing field is
+        return ""
     text = value if isinstance(value, str) else str(value)
     if not text.isprintable():
         text = repr(text)[1:-1]  # a line's "\n", a tab or junk bytes stay visible

@@ -28,6 +28,7 @@ REASONS = {
     "unexpected text after bytes (common format)",
     "unexpected text after agent",
     "not a combined line",
+    "NUL byte in line",
 }
 
 COMMON = '140.180.132.213 - - [24/Feb/2008:00:08:59 -0600] "GET /ply/ply.html HTTP/1.1" 200 97238'
@@ -56,7 +57,7 @@ def reasons(lines: Iterable[str], format: str = "auto") -> list[Any]:
 
 
 def test_common_line_gives_all_fields_in_order() -> None:
-    record = parse_apache_line(COMMON)
+    record = parse_apache_line(COMMON, "common")
     assert record == {
         "host": "140.180.132.213",
         "ident": "-",
@@ -98,7 +99,8 @@ def test_each_line_gives_a_new_dict() -> None:
         ("", "", "", ""),
         (TLS_PROBE, "", TLS_PROBE, ""),
         (TLS_PROBE + " x y z", "", TLS_PROBE + " x y z", ""),
-        ("GET /a b c HTTP/1.1", "", "GET /a b c HTTP/1.1", ""),
+        ("GET /a b c HTTP/1.1", "GET", "/a b c", "HTTP/1.1"),  # Apache logs a 400's URL as is
+        ("GET /a b c", "", "GET /a b c", ""),
         (r"GET /say\"hi\" HTTP/1.1", "GET", r"/say\"hi\"", "HTTP/1.1"),
         (r"GET /dir\\ HTTP/1.1", "GET", r"/dir\\", "HTTP/1.1"),
         (r"\"\\\"", "", r"\"\\\"", ""),
@@ -242,7 +244,8 @@ def test_bad_datetime_is_a_reject(ts: str) -> None:
         ("   \r\n", "blank line"),
         ("\n", "blank line"),
         ("hello world", "not an Apache log line"),
-        ("\x00\x01\x02\xff\ufffd binary \x1b[0m", "not an Apache log line"),
+        ("\x00\x01\x02\xff\ufffd binary \x1b[0m", "NUL byte in line"),
+        ("\x01\x02\xff\ufffd binary \x1b[0m", "not an Apache log line"),
         ("GET / HTTP/1.1 200", "not an Apache log line"),
         (line_with().replace('"', ""), "not an Apache log line"),
         (COMMON[: COMMON.index("HTTP")], "unterminated quoted field"),
@@ -378,7 +381,8 @@ def test_is_lazy() -> None:
 def test_bad_format_fails_at_call_time() -> None:
     with pytest.raises(ValueError) as info:
         parse_apache([], format="x")
-    assert str(info.value) == "parse_apache: format must be 'auto', 'common' or 'combined', got 'x'"
+    assert str(info.value).startswith("parse_apache: format must be a preset (common, combined")
+    assert str(info.value).endswith("or a format string with % or $ directives, got 'x'")
     with pytest.raises(ValueError, match=r"^parse_apache_line: format must be"):
         parse_apache_line(COMMON, "Common")
 
@@ -521,8 +525,8 @@ def expected_record(f: dict[str, Any]) -> dict[str, Any]:
         "status": f["status"],
         "bytes": 0 if f["bytes"] == "-" else f["bytes"],
     }
-    if f["combined"] is not None:
-        record["referer"], record["agent"] = f["combined"]
+    # format="auto": a common line's referer and agent are None
+    record["referer"], record["agent"] = f["combined"] or (None, None)
     return record
 
 

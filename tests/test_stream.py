@@ -133,7 +133,7 @@ def test_bool_of_a_stream_or_expression_is_an_error() -> None:
         (lambda s: s.where(), "where: give a condition"),
         (lambda s: s.select(), "select: name at least one field"),
         (lambda s: s.convert(bytes=3), "convert: bytes= must be a function"),
-        (lambda s: s.parse_apache("nginx"), "parse_apache: format must be"),
+        (lambda s: s.parse_apache("nginx_main"), "parse_apache: format must be"),
         (lambda s: s.distinct(3.5), "distinct: expected a field name or a function"),
         (lambda s: s.open(errors="keep"), "open: errors must be 'raise' or 'skip'"),
     ],
