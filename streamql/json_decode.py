@@ -117,6 +117,8 @@ def loads(line: str) -> dict[str, Any]:
     try:
         value = json.loads(line)
     except json.JSONDecodeError as exc:
+        if not line or line.isspace():
+            raise BadLine("blank line") from None
         raise BadLine(f"bad JSON: {exc.msg} at column {exc.pos + 1}") from None
     except RecursionError:
         raise BadLine("bad JSON: nested too deep") from None

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime as Datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 from .context import Errors, ItemCursor, Reject, RunContext, check_errors
 from .field_types import Conversion, check_conversions, convert
@@ -105,6 +105,26 @@ def _check(
     return paths, conversions, check_errors(stage, errors), backend_named(stage, backend)
 
 
+@overload
+def parse_json(
+    lines: Iterable[str],
+    *,
+    fields: Sequence[str] | None = ...,
+    datetime: Mapping[str, str] | None = ...,
+    errors: Literal["skip", "raise"] = ...,
+    backend: str = ...,
+    ctx: RunContext | None = ...,
+) -> Iterator[dict[str, Any]]: ...
+@overload
+def parse_json(
+    lines: Iterable[str],
+    *,
+    fields: Sequence[str] | None = ...,
+    datetime: Mapping[str, str] | None = ...,
+    errors: Errors,
+    backend: str = ...,
+    ctx: RunContext | None = ...,
+) -> Iterator[dict[str, Any] | Reject]: ...
 def parse_json(
     lines: Iterable[str],
     *,

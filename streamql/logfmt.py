@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 from .context import Errors, ItemCursor, Reject, RunContext, check_errors
 from .field_types import Conversion, check_conversions, convert, result_type
@@ -152,6 +152,24 @@ def _record(line: str) -> dict[str, Any]:
     return record
 
 
+@overload
+def parse_logfmt(
+    lines: Iterable[str],
+    *,
+    fields: Sequence[str] | None = ...,
+    types: Mapping[str, Any] | None = ...,
+    errors: Literal["skip", "raise"] = ...,
+    ctx: RunContext | None = ...,
+) -> Iterator[dict[str, Any]]: ...
+@overload
+def parse_logfmt(
+    lines: Iterable[str],
+    *,
+    fields: Sequence[str] | None = ...,
+    types: Mapping[str, Any] | None = ...,
+    errors: Errors,
+    ctx: RunContext | None = ...,
+) -> Iterator[dict[str, Any] | Reject]: ...
 def parse_logfmt(
     lines: Iterable[str],
     *,

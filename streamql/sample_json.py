@@ -83,7 +83,7 @@ def json_line(record: Mapping[str, Any]) -> str:
 
 
 def logfmt_line(record: Mapping[str, Any]) -> str:
-    """One record as a logfmt line (no newline); the nested ``http`` fields become ``http.*`` keys."""
+    """One record as a logfmt line (no newline); nested fields get dotted keys (``http.status``)."""
     flat: dict[str, Any] = {}
     for key, value in record.items():
         if isinstance(value, dict):
