@@ -34,6 +34,7 @@ streamql.json_decode.BadLine: not a JSON object (got a list)
 from __future__ import annotations
 
 import json
+import keyword
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -165,7 +166,7 @@ class Decoder:
                 value = decode(line)
             except Exception:  # the standard library decides, and says why
                 return plain(line)
-            if isinstance(value, dict):
+            if value.__class__ is dict:
                 return value
             return plain(line)  # a JSON value, but not an object: the reference names it
 
@@ -183,10 +184,20 @@ def _msgspec_decoder(tree: dict[str, Any] | None) -> Callable[[str], Any]:
     return lambda line: convert(decode(line))
 
 
+def _attribute(key: str, i: int) -> str:
+    """The struct attribute for a JSON key: the key itself where Python allows it."""
+    usable = key.isidentifier() and not keyword.iskeyword(key) and not key.startswith("_")
+    return key if usable else f"f{i}"
+
+
 def _struct(msgspec: Any, tree: dict[str, Any]) -> tuple[Any, Callable[[Any], dict[str, Any]]]:
-    """A msgspec struct type for one level of the tree, and its struct -> dict conversion."""
+    """A msgspec struct type for one level of the tree, and its struct -> dict conversion.
+
+    Not tracked by the garbage collector (``gc=False``): a struct lives only
+    until it becomes a dict, which makes decoding it about twice as fast.
+    """
     names = tuple(tree)
-    attrs = [f"f{i}" for i in range(len(names))]
+    attrs = [_attribute(key, i) for i, key in enumerate(names)]
     subs: list[Callable[[Any], dict[str, Any]] | None] = []
     spec = []
     for attr, key in zip(attrs, names, strict=True):
@@ -198,9 +209,13 @@ def _struct(msgspec: Any, tree: dict[str, Any]) -> tuple[Any, Callable[[Any], di
             kind, sub_convert = _struct(msgspec, sub)
             spec.append((attr, kind | None, None))  # null or absent: its fields are None
             subs.append(sub_convert)
-    struct = msgspec.defstruct("Fields", spec, rename=dict(zip(attrs, names, strict=True)))
+    renamed = {a: k for a, k in zip(attrs, names, strict=True) if a != k}
+    struct = msgspec.defstruct("Fields", spec, rename=renamed or None, gc=False)
     astuple = msgspec.structs.astuple
     if not any(subs):
+        if not renamed:
+            asdict: Callable[[Any], dict[str, Any]] = msgspec.structs.asdict
+            return struct, lambda s: dict.fromkeys(names) if s is None else asdict(s)
 
         def flat(s: Any) -> dict[str, Any]:
             return dict.fromkeys(names) if s is None else dict(zip(names, astuple(s), strict=True))
