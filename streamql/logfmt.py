@@ -23,6 +23,7 @@ rules goes to the ``errors=`` policy with the reason and its column:
 
 from __future__ import annotations
 
+import operator
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -38,14 +39,13 @@ _P = "+" if sys.version_info >= (3, 11) else ""  # possessive: linear on hostile
 _KEY = r'[^\s="]+'
 _QUOTED = rf'"[^"\\]*{_P}(?:\\.[^"\\]*{_P})*{_P}"'
 _BARE = r'[^\s"]*'
-# Every pair has "=" and no value is quoted: the common line, cut in one C call.
-_SIMPLE_LINE = re.compile(rf"\s*(?:{_KEY}={_BARE}(?:\s+|\Z))*\Z")
-_SIMPLE_PAIR = re.compile(rf"({_KEY})=({_BARE})")
-_LINE = re.compile(rf"\s*(?:{_KEY}(?:=(?:{_QUOTED}|{_BARE}))?(?:\s+|\Z))*\Z")
-_PAIR = re.compile(rf"({_KEY})(=?)({_QUOTED}|{_BARE})")
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "r": "\r", "t": "\t", "/": "/"}
 _SPACE = re.compile(r"\s*")
+# A pair followed by a space or the end, or else a run of other text (which
+# makes the line a reject). Each character is scanned a bounded number of times.
+_TOKENS = re.compile(rf"({_KEY})(?:(=)({_QUOTED}|{_BARE}))?(?=\s|\Z)|(\S+)")
+_KEYS, _EQUALS, _VALUES, _JUNK = (operator.itemgetter(i) for i in range(4))
 _KEY_AT = re.compile(_KEY)
 _PLAIN_VALUE = re.compile(r'[^\s"\\=\x00-\x1f\x7f]+')  # written unquoted
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -132,17 +132,10 @@ def _space_end(line: str, pos: int) -> int:
     return _SPACE.match(line, pos).end()  # type: ignore[union-attr]
 
 
-def _record(line: str) -> dict[str, Any]:
-    """One line's pairs; raise _BadValue naming what breaks the rules."""
-    if _SIMPLE_LINE.match(line):
-        pairs = _SIMPLE_PAIR.findall(line)
-        if pairs:
-            return dict(pairs)
-        raise _BadValue("blank line")
-    if not _LINE.match(line):
-        raise _BadValue(_diagnose(line))
+def _exact(pairs: list[tuple[str, str, str, str]]) -> dict[str, Any]:
+    """The record of the pairs one by one: bare keys, escapes, repeats (last wins)."""
     record: dict[str, Any] = {}
-    for key, eq, value in _PAIR.findall(line):
+    for key, eq, value, _ in pairs:
         if not eq:
             record[key] = True
         elif value[:1] == '"':
@@ -150,6 +143,31 @@ def _record(line: str) -> dict[str, Any]:
         else:
             record[key] = value
     return record
+
+
+def _record(line: str, keys: tuple[str, ...] | None) -> dict[str, Any]:
+    """One line's pairs (only ``keys``, if given); raise _BadValue naming what breaks the rules.
+
+    One C pass cuts the pairs and marks anything else; the dict is built in C
+    too. Only the values a record keeps are unquoted, unless the line holds a
+    backslash: then every value is (an unknown escape is a reject, whatever
+    the fields).
+    """
+    pairs = _TOKENS.findall(line)
+    if not pairs:
+        raise _BadValue("blank line")
+    if any(map(_JUNK, pairs)):
+        raise _BadValue(_diagnose(line))
+    if not all(map(_EQUALS, pairs)) or "\\" in line:
+        record = _exact(pairs)
+        return record if keys is None else {key: record.get(key) for key in keys}
+    record = dict(zip(map(_KEYS, pairs), map(_VALUES, pairs), strict=True))
+    if '"' not in line:
+        return record if keys is None else {key: record.get(key) for key in keys}
+    if keys is not None:
+        record = {key: record.get(key) for key in keys}
+    # Quotes are unquoted after the repeats are settled: the last value counts.
+    return {k: v[1:-1] if v is not None and v[:1] == '"' else v for k, v in record.items()}
 
 
 @overload
@@ -226,10 +244,7 @@ def _parse(
                 f"parse_logfmt: lines must be str, got {type(line).__name__}: {line!r:.80}"
             )
         try:
-            record = _record(line)
-            if keys is not None:
-                get = record.get
-                record = {key: get(key) for key in keys}
+            record = _record(line, keys)
             for key, how in conversions.items():
                 value = record.get(key)
                 if isinstance(value, str):

@@ -366,3 +366,10 @@ def test_dask_engine_agrees_with_the_default(
     with dask.config.set(scheduler="synchronous"):
         got = quiet(lambda: log.where(level="error").sum("bytes", engine="dask"))
     assert got == quiet(lambda: log.where(level="error").sum("bytes"))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_projection_of_keys_python_cannot_name(backend: str) -> None:
+    line = '{"user-agent": "curl", "class": 1, "_id": 2, "a b": {"c-d": 3}, "": 4}'
+    got = keep([line], fields=["user-agent", "class", "_id", "a b.c-d"], backend=backend)
+    assert got == [{"user-agent": "curl", "class": 1, "_id": 2, "a b": {"c-d": 3}}]
