@@ -63,13 +63,17 @@ def backend_named(stage: str, backend: str) -> str:
     """Validate a ``backend=`` argument; return the backend a run will use."""
     if backend not in BACKENDS:
         raise ValueError(f"{stage}: backend must be one of {BACKENDS}, got {backend!r}")
-    if backend == "auto":
-        try:
-            import msgspec  # noqa: F401  (optional: the "json" extra)
-        except ImportError:
+    if backend == "json":
+        return backend
+    try:
+        import msgspec  # noqa: F401  (optional: the "json" extra)
+    except ImportError:
+        if backend == "auto":
             return "json"
-        return "msgspec"
-    return backend
+        raise ImportError(
+            f"{stage}: backend='msgspec' needs msgspec: pip install streamql[json]"
+        ) from None
+    return "msgspec"
 
 
 def paths_tree(fields: Sequence[str]) -> dict[str, Any]:
