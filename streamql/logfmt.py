@@ -23,6 +23,7 @@ rules goes to the ``errors=`` policy with the reason and its column:
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 import sys
@@ -238,6 +239,11 @@ def _parse(
     ctx: RunContext,
     cursor: ItemCursor | None,
 ) -> Iterator[dict[str, Any] | Reject]:
+    # A callable is called directly (the reason is worked out only when it fails).
+    calls = [
+        (key, how, how if callable(how) else functools.partial(convert, key, how))
+        for key, how in conversions.items()
+    ]
     for n, line in enumerate(lines, 1):
         if line.__class__ is not str:
             raise TypeError(
@@ -245,10 +251,13 @@ def _parse(
             )
         try:
             record = _record(line, keys)
-            for key, how in conversions.items():
+            for key, how, call in calls:
                 value = record.get(key)
-                if isinstance(value, str):
-                    record[key] = convert(key, how, value)
+                if value.__class__ is str:
+                    try:
+                        record[key] = call(value)
+                    except (ValueError, TypeError, ArithmeticError):
+                        record[key] = convert(key, how, value)  # raises, naming the field
         except ValueError as exc:
             reason = exc.args[0]
         else:
