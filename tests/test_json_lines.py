@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import json
 import sys
@@ -388,3 +389,11 @@ def test_projection_of_keys_python_cannot_name(backend: str) -> None:
     line = '{"user-agent": "curl", "class": 1, "_id": 2, "a b": {"c-d": 3}, "": 4}'
     got = keep([line], fields=["user-agent", "class", "_id", "a b.c-d"], backend=backend)
     assert got == [{"user-agent": "curl", "class": 1, "_id": 2, "a b": {"c-d": 3}}]
+
+
+def test_the_method_and_the_function_agree_on_their_options() -> None:
+    method = inspect.signature(Stream.parse_json).parameters
+    func = inspect.signature(parse_json).parameters
+    assert {k: p.default for k, p in method.items() if k != "self"} == {
+        k: p.default for k, p in func.items() if k not in ("lines", "ctx")
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import warnings
 from datetime import datetime, timezone
@@ -165,3 +166,27 @@ def test_processes_engine_agrees_with_the_default(
         default, processes = narrow(log), narrow(log.using("processes", workers=2))
         assert quiet(lambda: processes.sum("bytes")) == quiet(lambda: default.sum("bytes"))  # noqa: B023
         assert processes.last_run.rejected == default.last_run.rejected == {"parse_logfmt": 3}
+
+
+def test_dask_engine_agrees_with_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dask = pytest.importorskip("dask")
+    monkeypatch.setattr(parallel, "MIN_PART_BYTES", 4096)
+    path = tmp_path / "svc.log"
+    write_sample_log(path, format="logfmt", lines=2000, seed=6)
+    with path.open("a", encoding="utf-8") as f:
+        f.write('a="open\n')
+    log = Stream.lines(str(path)).parse_logfmt(["level"])
+    with dask.config.set(scheduler="synchronous"):
+        got = quiet(lambda: log.count_by("level", engine="dask"))
+    assert got == quiet(lambda: log.count_by("level"))
+    assert log.last_run.rejected == {"parse_logfmt": 1}
+
+
+def test_the_method_and_the_function_agree_on_their_options() -> None:
+    method = inspect.signature(Stream.parse_logfmt).parameters
+    func = inspect.signature(parse_logfmt).parameters
+    assert {k: p.default for k, p in method.items() if k != "self"} == {
+        k: p.default for k, p in func.items() if k not in ("lines", "ctx")
+    }
