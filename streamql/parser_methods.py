@@ -8,9 +8,10 @@ planner can pre-scan, read blocks and push aggregates down.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import apache, block_parse, w3c
+from . import apache, block_parse, json_lines, logfmt, w3c
 from .apache_schema import schema_for
 from .base import StreamBase
 from .context import Errors
@@ -106,6 +107,117 @@ class ParserMethods(StreamBase[T]):
             rowwise=False,  # a header line changes how the lines after it are read
             shown=f"errors={errors!r}" if errors != "skip" else "",
         )
+
+    def parse_json(
+        self,
+        fields: Sequence[str] | None = None,
+        *,
+        datetime: Mapping[str, str] | None = None,
+        errors: Errors = "skip",
+        backend: str = "auto",
+    ) -> Stream[Any]:
+        """Parse lines of JSON objects (JSON lines, NDJSON) into dict records.
+
+        ``fields`` keeps only those fields (dotted paths such as
+        ``"http.status"`` reach into nested objects; each is in every record,
+        None where a line lacks it) and declares them, so a misspelled field
+        fails before the run and a ``where`` equality on a string can skip
+        lines before they are decoded; without it every object is kept whole
+        and no field is checked. ``datetime`` maps fields to ``"iso8601"``,
+        ``"epoch"`` or ``"epoch_ms"`` (aware datetimes). Bad lines follow
+        ``errors`` as in :meth:`parse_apache`. See :func:`streamql.json_lines.parse_json`.
+
+        >>> from streamql import Stream
+        >>> lines = ['{"level": "error", "http": {"status": 500}}', '{"level": "info"}']
+        >>> log = Stream(lines).parse_json(["level", "http.status"])
+        >>> log.where(lambda r: r["http"]["status"] == 500).count()
+        1
+        >>> log.count_by("levle")
+        Traceback (most recent call last):
+        ...
+        streamql.errors.FieldError: count_by: parse_json yields no field 'levle'; did you mean...
+        <BLANKLINE>
+        Its fields: level, http.status
+        >>> print(log.where(level="error").explain())  # doctest: +ELLIPSIS
+        Stream([...]).parse_json(['level', 'http.status']).where(level='error')
+        ...
+          2. parse_json(['level', 'http.status'], prescan='"error"')    row-wise, may reject...
+        """
+        paths = json_lines.check_fields("parse_json", fields)
+        shown, kwargs = _shown(
+            ("fields", paths, None, True),
+            ("datetime", dict(datetime) if datetime else None, None, False),
+            ("errors", errors, "skip", False),
+            ("backend", backend, "auto", False),
+        )
+        conversions = dict(datetime) if datetime else {}
+        return self._then(
+            "parse_json",
+            json_lines.parse_json,
+            (),
+            kwargs,
+            uses_ctx=True,
+            rejects=True,
+            shown=shown,
+            schema=json_lines.json_schema(paths, conversions),
+            variants=(("prescan", json_lines.parse_json_prescanned),),
+        )
+
+    def parse_logfmt(
+        self,
+        fields: Sequence[str] | None = None,
+        *,
+        types: Mapping[str, str | Callable[[str], Any]] | None = None,
+        errors: Errors = "skip",
+    ) -> Stream[Any]:
+        """Parse logfmt lines (``key=value key2="quoted value"``) into dict records.
+
+        Values are strings (``types`` converts named fields: a callable such
+        as ``float``, or ``"iso8601"``, ``"epoch"``, ``"epoch_ms"``); a bare
+        key is True, ``key=`` is ``""``, and a repeated key keeps its last
+        value. ``fields`` keeps only those keys (each in every record, None
+        where absent) and declares them, so a misspelled field fails before
+        the run. Bad lines follow ``errors`` as in :meth:`parse_apache`.
+        See :func:`streamql.logfmt.parse_logfmt`.
+
+        >>> from streamql import Stream
+        >>> lines = ['at=info path=/ duration=0.25 msg="ok done"', 'at=error duration=1.5 msg="x']
+        >>> log = Stream(lines).parse_logfmt(types={"duration": float})
+        >>> log.sum("duration")
+        0.25
+        >>> log.rejects.first()["reason"]
+        'unterminated quoted value at column 27'
+        """
+        paths = logfmt.check_keys("parse_logfmt", fields)
+        shown, kwargs = _shown(
+            ("fields", paths, None, True),
+            ("types", dict(types) if types else None, None, False),
+            ("errors", errors, "skip", False),
+        )
+        return self._then(
+            "parse_logfmt",
+            logfmt.parse_logfmt,
+            (),
+            kwargs,
+            uses_ctx=True,
+            rejects=True,
+            shown=shown,
+            schema=logfmt.logfmt_schema(paths, dict(types) if types else {}),
+        )
+
+
+def _shown(*options: tuple[str, Any, Any, bool]) -> tuple[str, dict[str, Any]]:
+    """The arguments given (not their defaults): as keywords, and as ``explain()`` shows them.
+
+    Each option is (name, value, default, shown positionally).
+    """
+    kwargs = {name: value for name, value, default, _ in options if value != default}
+    shown = ", ".join(
+        repr(list(value)) if positional else f"{name}={value!r}"
+        for name, value, default, positional in options
+        if value != default
+    )
+    return shown, kwargs
 
 
 # help(Stream.parse_apache) lists each preset's fields and types, read from their schemas.

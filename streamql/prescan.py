@@ -136,8 +136,8 @@ def safe(expr: Expr, schema: Schema) -> bool:
         return types in ({str}, {int}, {int, float}, {int, bool})
     if isinstance(expr, Method):
         subject, arg = kind(expr.subject), expr.args[0]
-        if expr.method == "isin":
-            return subject is not None
+        if expr.method == "isin":  # a field of any type may hold a list, which isin cannot hash
+            return subject is not None and subject is not object
         if subject is not str:
             return False
         if expr.method == "contains":
