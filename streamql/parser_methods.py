@@ -149,6 +149,15 @@ class ParserMethods(StreamBase[T]):
             kwargs["types"] = dict(types)
         if errors != "skip":
             kwargs["errors"] = errors
+        shown = ", ".join(
+            [render_value(pattern)]
+            + [
+                f"{k}={{{', '.join(f'{n!r}: {render_value(f)}' for n, f in v.items())}}}"
+                if k == "types"
+                else f"{k}={v!r}"
+                for k, v in kwargs.items()
+            ]
+        )
         return self._then(
             "parse",
             parse_pattern,
@@ -156,5 +165,6 @@ class ParserMethods(StreamBase[T]):
             kwargs,
             uses_ctx=True,
             rejects=True,
+            shown=shown,
             schema=pattern_schema(compiled),
         )
