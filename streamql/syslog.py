@@ -47,22 +47,23 @@ _BSD = re.compile(
     re.DOTALL,
 )
 
-# RFC 5424 section 6: SD-NAME is 1-32 printable ASCII but '=', ' ', ']', '"';
-# a PARAM-VALUE escapes '"', '\' and ']' with a backslash.
+# RFC 5424 section 6 (the lengths of the header fields, 255, 48, 128 and 32
+# at most, are checked after the match: a counted repeat costs more). SD-NAME
+# is 1-32 printable ASCII but '=', ' ', ']', '"'; a PARAM-VALUE escapes '"',
+# '\' and ']' with a backslash.
 _NAME = r"[!#-<>-\\^-~]{1,32}"
 _VALUE_TEXT = rf'[^"\\]*{_P}(?:\\.[^"\\]*{_P})*{_P}'
 _ELEMENT = rf'\[{_NAME}(?: {_NAME}="{_VALUE_TEXT}")*\]'
 _5424 = re.compile(
-    rf"<([0-9]{{1,3}})>([1-9][0-9]{{0,2}}) (-|{RFC3339}) ([!-~]{{1,255}}) ([!-~]{{1,48}}) "
-    rf"([!-~]{{1,128}}) ([!-~]{{1,32}}) (-|(?:{_ELEMENT})+)(?: (.*))?\Z",
+    rf"<([0-9]{{1,3}})>([1-9][0-9]{{0,2}}) (-|{RFC3339}) ([!-~]+) ([!-~]+) "
+    rf"([!-~]+) ([!-~]+) (-|(?:{_ELEMENT})+)(?: (.*))?\Z",
     re.DOTALL,
 )
 # Under rfc="auto" a 5424 line is one of VERSION 1, the only one there is:
 # "<34>11 Oct ..." is a BSD line that put its day first, not version 11.
 _LOOKS_5424 = re.compile(r"<[0-9]{1,3}>1 ")
-_ELEMENT_PARTS = re.compile(rf"\[({_NAME})((?: {_NAME}=\"{_VALUE_TEXT}\")*)\]", re.DOTALL)
-_PARAM = re.compile(rf' ({_NAME})="({_VALUE_TEXT})"', re.DOTALL)
-_UNESCAPE = re.compile(r'\\(["\\\]])')
+# A parameter is told by the space before it (its name may start with '[').
+_SD_TOKENS = re.compile(rf' ({_NAME})="({_VALUE_TEXT})"|\[({_NAME})', re.DOTALL).findall
 
 
 def check_rfc(stage: str, rfc: object) -> str:
@@ -133,6 +134,7 @@ def _parse(
     full = rfc != "3164"  # every record has the 5424 fields
     match_bsd, match_5424, looks_5424 = _BSD.match, _5424.match, _LOOKS_5424.match
     priorities, hour, into_hour = PRIORITIES.get, clock.hour, seconds_into_hour
+    fromisoformat = datetime.fromisoformat
     nothing: tuple[Any, ...] = (None, None, None, None, None)
     for n, raw in enumerate(lines, 1):
         if not isinstance(raw, str):
@@ -150,10 +152,17 @@ def _parse(
             else:
                 pri, version, stamp, host, app, pid, msgid, sd, message = m.groups()
                 decoded: tuple[Any, ...] | None = priorities(pri)
-                when = None if stamp == "-" else rfc3339(stamp)
+                when = None
+                if stamp != "-":
+                    try:  # the shape is checked: the C parser does the rest (not 'z', 3.10's 'Z')
+                        when = fromisoformat(stamp)
+                    except ValueError:
+                        when = rfc3339(stamp)
                 data = None if sd == "-" else parse_structured_data(sd)
                 if decoded is None:
                     reason = "bad PRI"
+                elif len(host) > 255 or len(app) > 48 or len(pid) > 128 or len(msgid) > 32:
+                    reason = _diagnose_5424(line)
                 elif when is None and stamp != "-":
                     reason = "bad timestamp"
                 elif isinstance(data, str):
@@ -185,7 +194,10 @@ def _parse(
                 pri, month, day, hh, mmss, iso, host, app, pid, message = m.groups()
                 decoded = nothing if pri is None else priorities(pri)
                 if iso is not None:
-                    when = rfc3339(iso)
+                    try:
+                        when = fromisoformat(iso)
+                    except ValueError:
+                        when = rfc3339(iso)
                 else:
                     start, delta = hour(month, day, hh), into_hour(mmss)
                     when = None if start is None or delta is None else start + delta
@@ -236,23 +248,36 @@ def parse_structured_data(sd: str) -> dict[str, dict[str, Any]] | str:
     "duplicate SD-ID 'x'"
     """
     data: dict[str, dict[str, Any]] = {}
-    for element in _ELEMENT_PARTS.finditer(sd):
-        sd_id, params = element.groups()
-        if sd_id in data:
-            return f"duplicate SD-ID {sd_id!r}"
-        values: dict[str, Any] = {}
-        for name, value in _PARAM.findall(params):
-            if "\\" in value:
-                value = _UNESCAPE.sub(r"\1", value)
-            seen = values.get(name)
-            if seen is None:
-                values[name] = value
-            elif isinstance(seen, list):
-                seen.append(value)
-            else:
-                values[name] = [seen, value]
-        data[sd_id] = values
+    values: dict[str, Any] = {}
+    # One scan for the whole text: each token opens an element or is one of its
+    # parameters, in order (the text is known to be well formed).
+    for name, value, sd_id in _SD_TOKENS(sd):
+        if sd_id:
+            if sd_id in data:
+                return f"duplicate SD-ID {sd_id!r}"
+            values = data[sd_id] = {}
+            continue
+        if "\\" in value:
+            value = _unescape(value)
+        seen = values.get(name)
+        if seen is None:
+            values[name] = value
+        elif isinstance(seen, list):
+            seen.append(value)
+        else:
+            values[name] = [seen, value]
     return data
+
+
+def _unescape(value: str) -> str:
+    r"""Undo ``\"``, ``\\`` and ``\]`` (a backslash pairs with the character after it).
+
+    String methods, not a regex substitution: several times faster.
+
+    >>> _unescape(r'a\\\" \] \n')
+    'a\\" ] \\n'
+    """
+    return "\\".join(p.replace('\\"', '"').replace("\\]", "]") for p in value.split("\\\\"))
 
 
 _PRI_TEXT = re.compile(r"<([^>]{0,4})>")

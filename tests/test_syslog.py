@@ -155,6 +155,8 @@ def test_5424_escapes_nilvalues_and_repeated_names() -> None:
         "x@1": {"a": 'q"uote', "b": "back\\slash", "c": "br]acket", "d": "\\n", "e": "]"}
     }
     assert [r[k] for k in ("datetime", "host", "app", "pid", "msgid", "message")] == [None] * 6
+    # A parameter's name may start with '[' (found by hypothesis).
+    assert one('<14>1 - - - - - [0 [1=""]')["structured_data"] == {"0": {"[1": ""}}
     assert one('<14>1 - - - - - [x a="1" a="2" a="3"]')["structured_data"] == {
         "x": {"a": ["1", "2", "3"]}
     }
