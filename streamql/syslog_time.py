@@ -90,14 +90,20 @@ class BsdClock:
         self._year = year
         self._tz = tz if isinstance(tz, tzinfo) or tz is None else check_tz("syslog", tz)
         self._hours: dict[tuple[str, str, str], datetime | None] = {}
+        self._fresh_until = 0.0  # year=None: when the cached years were resolved, plus a day
 
     def hour(self, month: str, day: str, hour: str) -> datetime | None:
         """The start of the hour, or None if no date fits (``Feb 30``, ``Foo 1``)."""
         key = (month, day, hour)
         start = self._hours.get(key)
         if start is None and key not in self._hours:
-            if len(self._hours) >= 10_000:
+            # A year decided against the wall clock holds for a day: a stream
+            # that runs for a year must not reuse last December's for this one.
+            # (Checked on a miss only, which a live stream has every new hour.)
+            stale = self._year is None and time.time() > self._fresh_until
+            if len(self._hours) >= 10_000 or stale:
                 self._hours.clear()
+                self._fresh_until = time.time() + 86_400
             start = self._hours[key] = self._resolve(month, day, hour)
         return start
 

@@ -446,3 +446,17 @@ def test_sample_lines_are_reproducible() -> None:
     assert list(sample_syslog(50, rfc="mixed", seed=3)) == list(
         sample_syslog(50, rfc="mixed", seed=3)
     )
+
+
+def test_years_decided_by_the_wall_clock_are_decided_again_a_day_later(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from streamql import syslog_time
+
+    clock = [datetime(2025, 12, 31, 12, tzinfo=timezone.utc).timestamp()]
+    monkeypatch.setattr(syslog_time.time, "time", lambda: clock[0])
+    bsd = syslog_time.BsdClock(None, "UTC")
+    assert bsd.hour("Dec", "31", "10").year == 2025  # type: ignore[union-attr]
+    clock[0] += 366 * 86_400  # a year on (2027-01-01), a new hour is met, then December again
+    assert bsd.hour("Jan", " 1", "00").year == 2027  # type: ignore[union-attr]
+    assert bsd.hour("Dec", "31", "10").year == 2026  # type: ignore[union-attr]
