@@ -42,6 +42,9 @@ Converters = Mapping[str, Callable[[str], Any]]
 Compiled = tuple[re.Pattern[str], tuple[str, ...], tuple[tuple[str, Callable[[str], Any]], ...]]
 
 _STAR = re.compile(r"(?<!\\)\*")
+# How a '*' pattern ends: the line ending, if any, is matched, never captured
+# (every '*' takes as little as it can).
+_LINE_END = r"(?:\r?\n)?"
 
 
 def _wildcards(stage: str, pattern: str, into: Sequence[str]) -> str:
@@ -55,7 +58,7 @@ def _wildcards(stage: str, pattern: str, into: Sequence[str]) -> str:
     for name, literal in zip(into, pieces[1:], strict=True):
         regex += "(?:.*?)" if name == "_" else f"(?P<{name}>.*?)"
         regex += re.escape(literal.replace("\\*", "*"))
-    return regex
+    return regex + _LINE_END
 
 
 def compile_pattern(
@@ -67,8 +70,10 @@ def compile_pattern(
     """Check a pattern and its options when the step is added; return the regex, fields, converters.
 
     >>> rx, names, conv = compile_pattern("parse", "* took *ms", ("what", "ms"), {"ms": int})
-    >>> rx.pattern, names, conv
-    ('(?P<what>.*?)\\\\ took\\\\ (?P<ms>.*?)ms', ('what', 'ms'), (('ms', <class 'int'>),))
+    >>> rx.pattern
+    '(?P<what>.*?)\\\\ took\\\\ (?P<ms>.*?)ms(?:\\\\r?\\\\n)?'
+    >>> names, conv
+    (('what', 'ms'), (('ms', <class 'int'>),))
     >>> compile_pattern("parse", "(?P<a>x)", types={"b": int})
     Traceback (most recent call last):
     ...
@@ -183,10 +188,12 @@ def _parse(
 ) -> Iterator[dict[str, Any] | Reject]:
     regex, _, converters = compiled
     fullmatch = regex.fullmatch
+    # A '*' pattern matches the line ending itself: no copy of the line to cut it.
+    strip = not regex.pattern.endswith(_LINE_END)
     for n, raw in enumerate(lines, 1):
         line = raw
         try:
-            if line[-1:] == "\n":
+            if strip and line[-1:] == "\n":
                 line = line[:-2] if line[-2:] == "\r\n" else line[:-1]
             m = fullmatch(line)
         except TypeError:
@@ -195,16 +202,14 @@ def _parse(
             ) from None
         if m is not None:
             record = m.groupdict()
-            reason = None
-            for name, convert in converters:
-                value = record[name]
-                if value is not None:
-                    try:
+            try:
+                for name, convert in converters:
+                    value = record[name]
+                    if value is not None:
                         record[name] = convert(value)
-                    except (ValueError, TypeError, ArithmeticError):
-                        reason = f"bad {name} ({getattr(convert, '__name__', 'conversion')})"
-                        break
-            if reason is None:
+            except (ValueError, TypeError, ArithmeticError):
+                reason = f"bad {name} ({getattr(convert, '__name__', 'conversion')})"
+            else:
                 yield record
                 continue
         else:
