@@ -8,15 +8,21 @@ planner can pre-scan, read blocks and push aggregates down.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import apache, block_parse, json_lines, logfmt, w3c
+from . import apache, block_parse, json_lines, logfmt, syslog, w3c
 from .apache_schema import schema_for
 from .base import StreamBase
 from .context import Errors
 from .log_presets import presets_doc
 from .logformat import LogFormat
+from .pattern import compile_pattern, pattern_schema
+from .pattern import parse as parse_pattern
+from .plan import render_value
+from .syslog_schema import schema_for as syslog_schema_for
 
 if TYPE_CHECKING:
     from .stream import Stream
@@ -203,6 +209,105 @@ class ParserMethods(StreamBase[T]):
             rejects=True,
             shown=shown,
             schema=logfmt.logfmt_schema(paths, dict(types) if types else {}),
+        )
+
+    def parse_syslog(
+        self,
+        rfc: str = "auto",
+        *,
+        year: int | datetime | None = None,
+        tz: str | tzinfo | None = None,
+        errors: Errors = "skip",
+    ) -> Stream[Any]:
+        """Parse syslog lines, RFC 3164 (BSD) and RFC 5424, into dict records.
+
+        ``rfc`` is ``"auto"`` (per line), ``"3164"`` or ``"5424"``. A BSD
+        timestamp has no year nor zone: ``year`` (an int, or a datetime the
+        log was read at; default: now, so each line lands in the last twelve
+        months) and ``tz`` (a zone name or tzinfo; default: the machine's
+        local zone) supply them; see :func:`streamql.syslog.parse_syslog`.
+        The fields: :mod:`streamql.syslog_schema`; rejects as ``parse_apache``.
+
+        >>> from streamql import Stream
+
+        >>> log = Stream(["<34>Oct 11 22:14:15 mymachine su: 'su root' failed"])
+        >>> log.parse_syslog(year=2003, tz="UTC").select("severity_name", "app").first()
+        {'severity_name': 'crit', 'app': 'su'}
+        >>> print(Stream(["<34>Oct 11 22:14:15 h su: x"]).parse_syslog("3164", year=2003).explain())
+        Stream(['<34>Oct 11 22:14:15 h su: x']).parse_syslog('3164', year=2003)
+        <BLANKLINE>
+          1. Stream(['<34>Oct 11 22:14:15 h su: x'])    source
+          2. parse_syslog('3164', year=2003)            row-wise, may reject
+        """
+        given = (("year", year), ("tz", tz), ("errors", errors if errors != "skip" else None))
+        kwargs: dict[str, Any] = {"rfc": rfc} if rfc != "auto" else {}
+        kwargs.update((k, v) for k, v in given if v is not None)
+        shown = ", ".join(
+            ([repr(rfc)] if rfc != "auto" else [])
+            + [f"{k}={render_value(v)}" for k, v in kwargs.items() if k != "rfc"]
+        )
+        return self._then(
+            "parse_syslog",
+            syslog.parse_syslog,
+            (),
+            kwargs,
+            uses_ctx=True,
+            rejects=True,
+            shown=shown,
+            schema=syslog_schema_for(syslog.check_rfc("parse_syslog", rfc)),
+        )
+
+    def parse(
+        self,
+        pattern: str | re.Pattern[str],
+        *,
+        into: Sequence[str] | None = None,
+        types: Mapping[str, Callable[[str], Any]] | None = None,
+        errors: Errors = "skip",
+    ) -> Stream[Any]:
+        """Parse each whole line with a regex's named groups, or a ``*`` pattern ``into`` names.
+
+        The pattern is anchored at both ends; ``types`` converts fields
+        (``{"bytes": int}``); a line that does not match is a reject
+        ``does not match the pattern``. See :mod:`streamql.pattern`.
+
+        >>> from streamql import Stream
+
+        >>> log = Stream(["alice took 12ms", "oops"]).parse("* took *ms", into=("who", "ms"),
+        ...                                                 types={"ms": int})
+        >>> log.first(), log.rejects.count()
+        ({'who': 'alice', 'ms': 12}, 1)
+        >>> log.count_by("mss")
+        Traceback (most recent call last):
+        ...
+        streamql.errors.FieldError: count_by: parse yields no field 'mss'; did you mean 'ms'?
+        <BLANKLINE>
+        Its fields: who, ms
+        """
+        compiled = compile_pattern("parse", pattern, into, types)
+        kwargs: dict[str, Any] = {"into": tuple(into)} if into is not None else {}
+        if types:
+            kwargs["types"] = dict(types)
+        if errors != "skip":
+            kwargs["errors"] = errors
+        shown = ", ".join(
+            [render_value(pattern)]
+            + [
+                f"{k}={{{', '.join(f'{n!r}: {render_value(f)}' for n, f in v.items())}}}"
+                if k == "types"
+                else f"{k}={v!r}"
+                for k, v in kwargs.items()
+            ]
+        )
+        return self._then(
+            "parse",
+            parse_pattern,
+            (pattern,),
+            kwargs,
+            uses_ctx=True,
+            rejects=True,
+            shown=shown,
+            schema=pattern_schema(compiled),
         )
 
 

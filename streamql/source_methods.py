@@ -17,10 +17,11 @@ from .files import MAX_LINE
 from .plan import Step
 
 if TYPE_CHECKING:
-    from . import binary, markup
+    from . import binary, command, markup
     from .stream import Stream
 else:  # imported when such a source is first made
     binary, markup = lazy("streamql.binary"), lazy("streamql.markup")
+    command = lazy("streamql.command")
 
 __all__ = ["SourceMethods"]
 
@@ -151,5 +152,63 @@ class SourceMethods(StreamBase[T]):
         one_shot = not isinstance(path_or_file, (str, os.PathLike))
         step = Step(
             "xml", _xml, (Source(path_or_file, one_shot), tag), source=True, one_shot=one_shot
+        )
+        return cls._of((step,))
+
+    @classmethod
+    def command(
+        cls,
+        argv: list[str | os.PathLike[str]] | tuple[str | os.PathLike[str], ...],
+        *,
+        check: bool = True,
+        grace: float | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        env: dict[str, str] | None = None,
+        encoding: str = "utf-8",
+        decode_errors: str = "backslashreplace",
+        max_line: int | None = MAX_LINE,
+    ) -> Stream[str]:
+        """Start from the lines a command writes to its standard output (no shell), as they come.
+
+        Every run starts the command afresh; an early stop (``take``,
+        ``first``, ``until``) ends it (SIGTERM, SIGKILL after ``grace`` s,
+        default 5, always reaped); a non-zero exit raises
+        :class:`~streamql.command.CommandError` with its standard error's end
+        (``check=False`` accepts it). See :func:`streamql.command.command`.
+
+        >>> import sys
+        >>> from streamql import Stream
+
+        >>> Stream.command([sys.executable, "-c", "print('a b'); print('c d')"]).field(1).list()
+        ['b', 'd']
+        >>> Stream.command(["journalctl", "-o", "json", "-n", "100"])
+        Stream.command(['journalctl', '-o', 'json', '-n', '100'])
+        """
+        args = command.check_argv("command", argv)
+        given: dict[str, Any] = {
+            "check": check,
+            "grace": grace,
+            "cwd": cwd,
+            "env": env,
+            "encoding": encoding,
+            "decode_errors": decode_errors,
+            "max_line": max_line,
+        }
+        defaults = {"check": True, "encoding": "utf-8", "decode_errors": "backslashreplace"}
+        defaults["max_line"] = MAX_LINE
+        kwargs = {
+            k: v
+            for k, v in given.items()
+            if v != defaults.get(k) and not (v is None and k in ("grace", "cwd", "env"))
+        }
+        command.command(args, **kwargs)  # checks the arguments now; starts nothing
+        step = Step(
+            "command",
+            command.command,
+            (args,),
+            tuple(kwargs.items()),
+            source=True,
+            uses_ctx=True,
+            pure=False,
         )
         return cls._of((step,))
