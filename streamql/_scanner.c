@@ -54,12 +54,13 @@ two(const char *s)
     return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
-/* The 28 characters of "[24/Feb/2008:00:08:59 -0600]", copied as ASCII. */
+/* The 26 characters of "24/Feb/2008:00:08:59 -0600": ASCII copied as char,
+   or Latin-1 as it is (a byte past 127 fails every test below). */
 static int
-good_timestamp(const char *t)
+good_stamp(const char *t)
 {
-    static const char shape[] = "[00/Aaa/0000:00:00:00 +0000]";
-    for (int i = 0; i < 28; i++) {
+    static const char shape[] = "00/Aaa/0000:00:00:00 +0000";
+    for (int i = 0; i < 26; i++) {
         char want = shape[i], c = t[i];
         if (want == '0') {
             if (c < '0' || c > '9')
@@ -78,23 +79,30 @@ good_timestamp(const char *t)
     }
     int month = -1;
     for (int m = 0; m < 12; m++) {
-        if (memcmp(t + 4, MONTHS[m], 3) == 0) {
+        if (memcmp(t + 3, MONTHS[m], 3) == 0) {
             month = m;
             break;
         }
     }
     if (month < 0)
         return 0;
-    int day = two(t + 1);
-    int year = two(t + 8) * 100 + two(t + 10);
+    int day = two(t);
+    int year = two(t + 7) * 100 + two(t + 9);
     if (year == 0 || day == 0)
         return 0;
     int leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     int last = DAYS[month] + (month == 1 && leap);
     if (day > last)
         return 0;
-    return two(t + 13) <= 23 && two(t + 16) <= 59 && two(t + 19) <= 59 && two(t + 23) <= 23 &&
-           two(t + 25) <= 59;
+    return two(t + 12) <= 23 && two(t + 15) <= 59 && two(t + 18) <= 59 && two(t + 22) <= 23 &&
+           two(t + 24) <= 59;
+}
+
+/* The 28 characters of "[24/Feb/2008:00:08:59 -0600]", copied as ASCII. */
+static int
+good_timestamp(const char *t)
+{
+    return t[0] == '[' && t[27] == ']' && good_stamp(t + 1);
 }
 
 /* Scan one line of a block of `kind` from `i`; return the offset of its end
@@ -594,11 +602,12 @@ static const Py_ssize_t OP_SIZES[NOPS] = {2, 5, 3, 3, 3, 2, 1, 1};
 
 typedef struct {
     int code;
-    int col;               /* its column's number, in the program's order; -1: none */
+    int col;               /* its column's number, in the program's order; ncols: none */
     int escaped, nonempty, dash;
     Py_UCS4 stop;          /* run */
-    Py_ssize_t len;        /* lit: its length; opt: the number of columns before it */
-    Py_UCS4 *text;         /* lit */
+    Py_ssize_t before;     /* opt: the number of columns before it */
+    Py_ssize_t len;        /* the literal text after the op (a lit's own text) */
+    Py_UCS4 *text;
 } Op;
 
 typedef struct {
@@ -664,7 +673,7 @@ take_op(Program *p, Py_ssize_t k, PyObject *op, Op *o)
         return 0;
     }
     if (o->code == OP_OPT) {
-        o->len = p->ncols;
+        o->before = p->ncols;
         return 0;
     }
     if (o->code == OP_END)
@@ -702,6 +711,40 @@ take_op(Program *p, Py_ssize_t k, PyObject *op, Op *o)
     return 0;
 }
 
+/* Fold each lit into the op before it (a field or a lit; not an opt), so
+   that a line costs one dispatch per field; mark the ops with no column. */
+static int
+fold_literals(Program *p)
+{
+    Py_ssize_t m = 0;
+    for (Py_ssize_t k = 0; k < p->nops; k++) {
+        Op *o = &p->ops[k];
+        if (o->code == OP_LIT && m > 0 && p->ops[m - 1].code != OP_OPT) {
+            Op *prev = &p->ops[m - 1];
+            Py_UCS4 *text = PyMem_Realloc(prev->text, (prev->len + o->len) * sizeof(Py_UCS4));
+            if (text == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            memcpy(text + prev->len, o->text, o->len * sizeof(Py_UCS4));
+            prev->text = text, prev->len += o->len;
+            PyMem_Free(o->text);
+            o->text = NULL;
+            continue;
+        }
+        if (m != k) {
+            p->ops[m] = *o;
+            memset(o, 0, sizeof(Op));
+        }
+        m++;
+    }
+    p->nops = m;
+    for (Py_ssize_t k = 0; k < m; k++)
+        if (p->ops[k].col < 0)
+            p->ops[k].col = (int)p->ncols;
+    return 0;
+}
+
 static PyObject *
 compile_program(PyObject *module, PyObject *ops)
 {
@@ -732,6 +775,10 @@ compile_program(PyObject *module, PyObject *ops)
         program_free(p);
         return NULL;
     }
+    if (fold_literals(p) < 0) {
+        program_free(p);
+        return NULL;
+    }
     PyObject *capsule = PyCapsule_New(p, PROGRAM_CAPSULE, program_destroy);
     if (capsule == NULL)
         program_free(p);
@@ -752,13 +799,7 @@ program_line(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, const Progr
         Py_ssize_t s = i;
         switch (o->code) {
         case OP_LIT:
-            if (n - i < o->len)
-                return -1;
-            for (Py_ssize_t k = 0; k < o->len; k++)
-                if (AT(i + k) != o->text[k])
-                    return -1;
-            i += o->len;
-            continue;
+            break;
         case OP_RUN:
             if (o->escaped) {
                 while (i < n) {
@@ -815,16 +856,21 @@ program_line(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, const Progr
         case OP_STAMP: {
             if (n - i < 26)
                 return -1;
-            char t[28];
-            t[0] = '[', t[27] = ']';
-            for (int k = 0; k < 26; k++) {
-                Py_UCS4 c = AT(i + k);
-                if (c > 127)
+            if (kind == PyUnicode_1BYTE_KIND) {
+                if (!good_stamp((const char *)data + i))
                     return -1;
-                t[k + 1] = (char)c;
             }
-            if (!good_timestamp(t))
-                return -1;
+            else {
+                char t[26];
+                for (int k = 0; k < 26; k++) {
+                    Py_UCS4 c = AT(i + k);
+                    if (c > 127)
+                        return -1;
+                    t[k] = (char)c;
+                }
+                if (!good_stamp(t))
+                    return -1;
+            }
             i += 26;
             break;
         }
@@ -834,7 +880,7 @@ program_line(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, const Progr
                 j++;
             if (j < n && AT(j) != '\n')
                 continue;
-            *seen = o->len;
+            *seen = o->before;
             return j;
         }
         default: /* OP_END */
@@ -845,8 +891,15 @@ program_line(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, const Progr
             *seen = p->ncols;
             return i;
         }
-        if (o->col >= 0)
-            start[o->col] = s, end[o->col] = i;
+        start[o->col] = s, end[o->col] = i; /* ncols: a slot no one reads */
+        if (o->len) {
+            if (n - i < o->len)
+                return -1;
+            for (Py_ssize_t k = 0; k < o->len; k++)
+                if (AT(i + k) != o->text[k])
+                    return -1;
+            i += o->len;
+        }
     }
     return -1; /* not reached: the last op is end */
 #undef DIGIT
@@ -934,7 +987,7 @@ program_scan(PyObject *module, PyObject *args)
         return NULL;
     Py_ssize_t nslots = PyTuple_GET_SIZE(capture);
     int *slot = PyMem_Malloc((nslots + 1) * sizeof(int));
-    Py_ssize_t *spans = PyMem_Malloc((2 * p->ncols + 1) * sizeof(Py_ssize_t));
+    Py_ssize_t *spans = PyMem_Malloc(2 * (p->ncols + 1) * sizeof(Py_ssize_t));
     PyObject **lists = PyMem_Calloc(nslots + 1, sizeof(PyObject *));
     PyObject *rows = NULL, *result = NULL, *columns = NULL;
     if (slot == NULL || spans == NULL || lists == NULL) {
@@ -962,7 +1015,7 @@ program_scan(PyObject *module, PyObject *args)
     if (has && (rows = PyList_New(0)) == NULL)
         goto done;
     Needles *ndp = has ? &nd : NULL;
-    Py_ssize_t *start = spans, *end = spans + p->ncols;
+    Py_ssize_t *start = spans, *end = spans + p->ncols + 1;
     int fits;
     switch (PyUnicode_KIND(block)) {
     case PyUnicode_1BYTE_KIND:
