@@ -42,7 +42,9 @@ from streamql.batches import BLOCK_CHARS  # noqa: E402
 
 DATA_DIRS = [REPO.parent / "shared" / "data", REPO.parent.parent / "shared" / "data"]
 CODES = {"auto": 0, "common": 1, "combined": 2}
-AGENT = ' "http://www.example.com/start.html" "Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Firefox/119.0"'
+AGENT = (
+    ' "http://www.example.com/start.html" "Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Firefox/119.0"'
+)
 COMMON_FIELDS = BLOCK_FIELDS[:6]
 CAPTURES: list[tuple[str, ...]] = [
     (),
@@ -101,9 +103,13 @@ def datasets(data: Path | None, generated: bool) -> dict[str, list[str]]:
     }
 
 
-def best(fn: Callable[[], Any], rounds: list[float]) -> None:
+def best(
+    scanner: Callable[..., Any], blocks: list[str], args: tuple[Any, ...], rounds: list[float]
+) -> None:
+    """Time one round of ``scanner`` over every block (CPU time: the machine may be shared)."""
     start = time.process_time()
-    fn()
+    for block in blocks:
+        scanner(block, *args)
     rounds.append(time.process_time() - start)
 
 
@@ -114,7 +120,9 @@ def same(hand: tuple[Any, ...] | None, prog: Any, capture: tuple[str, ...], need
     columns, rows = prog if needles else (prog, None)
     order = [name for name in BLOCK_FIELDS if name in capture]
     want = dict(zip(order, hand[1 : 1 + len(order)], strict=True))
-    got = {k: ([0 if v is None else v for v in c] if k == "bytes" else c) for k, c in columns.items()}
+    got = {
+        k: ([0 if v is None else v for v in c] if k == "bytes" else c) for k, c in columns.items()
+    }
     return want == got and (rows is None or rows == hand[-1])
 
 
@@ -156,12 +164,14 @@ def main() -> None:
                     hand_t: list[float] = []
                     prog_t: list[float] = []
                     for _ in range(args.rounds):
-                        best(lambda: [_scanner.scan(b, *args_hand) for b in blocks], hand_t)
-                        best(lambda: [_scanner.program_scan(b, *args_prog) for b in blocks], prog_t)
+                        best(_scanner.scan, blocks, args_hand, hand_t)
+                        best(_scanner.program_scan, blocks, args_prog, prog_t)
                     ratio = min(prog_t) / min(hand_t)
                     ratios.append(ratio)
                     label = ",".join(order) if order != BLOCK_FIELDS else "all 8"
-                    label = (label or "(check only)") + (f" +needle {needles[0]}" if needles else "")
+                    label = (label or "(check only)") + (
+                        f" +needle {needles[0]}" if needles else ""
+                    )
                     print(
                         f"{kind:9} {fmt:9} {label:48} {min(hand_t) * 1e3:8.1f} "
                         f"{min(prog_t) * 1e3:8.1f} {ratio:6.2f}"
