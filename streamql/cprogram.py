@@ -40,7 +40,6 @@ or None for a piece that is checked but never captured.
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Callable
 from typing import Any
@@ -50,6 +49,7 @@ __all__ = [
     "MAX_NEEDLES",
     "Program",
     "available",
+    "check",
     "columns",
     "compile",
     "hits",
@@ -131,16 +131,33 @@ def _check_op(k: int, op: object, last: bool, names: set[str]) -> None:
         raise bad("an escaped run cannot stop at a backslash")
 
 
-@functools.lru_cache(maxsize=64)
-def _compiled(ops: Program) -> object:
+def check(ops: Program) -> None:
+    """Raise a ValueError naming the first bad op of ``ops``, if it is not a well-formed program.
+
+    >>> check((("run", "path", " ", False, True), ("lit", " "), ("int", "size", True), ("end",)))
+    >>> check((("lit", "GET "), ("stamp", None)))
+    Traceback (most recent call last):
+    ...
+    ValueError: compile: op 1, ('stamp', None): end must be the last op, and the last op must be end
+    """
     if not isinstance(ops, tuple) or not ops:
         raise ValueError(f"compile: a program is a non-empty tuple of ops, got {ops!r}")
     names: set[str] = set()
     for k, op in enumerate(ops):
         _check_op(k, op, k == len(ops) - 1, names)
-    if _compile_c is None:
-        raise RuntimeError(f"compile: the C scanner is not in use ({_WHY_NOT}); see available()")
-    return _compile_c(ops)
+
+
+# Compiled programs by their ops, with the ops they were compiled from: a
+# program equal to a cached one but for its items' types (1 for True) is
+# checked afresh, so that it is refused as it would be first.
+_CACHE: dict[Program, tuple[Program, object]] = {}
+_CACHE_SIZE = 64
+
+
+def _same_types(a: Program, b: Program) -> bool:
+    return all(
+        type(x) is type(y) for p, q in zip(a, b, strict=True) for x, y in zip(p, q, strict=True)
+    )
 
 
 def compile(ops: Program) -> object:
@@ -157,12 +174,21 @@ def compile(ops: Program) -> object:
     ValueError: compile: op 0, ('int', 'bytes', 'yes'): dash must be a bool
     """
     try:
-        hash(ops)
+        hit = _CACHE.get(ops)
     except TypeError:
         raise TypeError(
             f"compile: a program is a tuple of op tuples of str, bool and None, got {ops!r}"
         ) from None
-    return _compiled(ops)
+    if hit is not None and (hit[0] is ops or _same_types(hit[0], ops)):
+        return hit[1]
+    check(ops)
+    if _compile_c is None:
+        raise RuntimeError(f"compile: the C scanner is not in use ({_WHY_NOT}); see available()")
+    compiled = _compile_c(ops)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.clear()
+    _CACHE[ops] = (ops, compiled)
+    return compiled
 
 
 def _check_capture(capture: tuple[str, ...]) -> None:

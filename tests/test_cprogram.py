@@ -30,7 +30,9 @@ from streamql import cprogram, scan
 from streamql.apache_schema import BLOCK_FIELDS
 from streamql.cprogram import APACHE_PROGRAMS, Program
 
-needs_c = pytest.mark.skipif(not cprogram.available(), reason="the C scanner is not built")
+needs_c = pytest.mark.skipif(
+    not cprogram.available(), reason="the C scanner is not in use (not built, or STREAMQL_PURE set)"
+)
 EXAMPLES = int(os.environ.get("STREAMQL_EXAMPLES", "120"))
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -450,7 +452,7 @@ def test_no_memory_is_kept_on_any_path() -> None:
         with pytest.raises(ValueError):
             cprogram.columns(good, ops, ("host", "nope"))
         with pytest.raises(ValueError):
-            cprogram._compiled((("lit", "x"), ("int", "n", True), ("int", "n", True), ("end",)))
+            cprogram.compile((("lit", "x"), ("int", "n", True), ("int", "n", True), ("end",)))
 
     every_path()
     tracemalloc.start()
@@ -470,15 +472,20 @@ def test_without_the_c_scanner_compile_still_checks_and_then_says_why(
 ) -> None:
     monkeypatch.setattr(cprogram, "_compile_c", None)
     monkeypatch.setattr(cprogram, "_scan_c", None)
-    cprogram._compiled.cache_clear()
-    try:
-        assert not cprogram.available()
-        with pytest.raises(ValueError, match="dash must be a bool"):
-            cprogram.compile((("int", "n", None), ("end",)))
-        with pytest.raises(RuntimeError, match="see available"):
-            cprogram.columns("1\n", (("int", "n", True), ("end",)), ("n",))
-    finally:
-        cprogram._compiled.cache_clear()
+    monkeypatch.setattr(cprogram, "_CACHE", {})
+    assert not cprogram.available()
+    with pytest.raises(ValueError, match="dash must be a bool"):
+        cprogram.compile((("int", "n", None), ("end",)))
+    with pytest.raises(RuntimeError, match="see available"):
+        cprogram.columns("1\n", (("int", "n", True), ("end",)), ("n",))
+
+
+@needs_c
+def test_the_cache_tells_true_from_one() -> None:
+    good = (("int", "n", True), ("end",))
+    assert cprogram.compile(good) is cprogram.compile(tuple(list(good)))
+    with pytest.raises(ValueError, match="dash must be a bool"):
+        cprogram.compile((("int", "n", 1), ("end",)))  # equal to good, and hashed alike
 
 
 def test_streamql_pure_turns_programs_off() -> None:
