@@ -181,6 +181,42 @@ def main() -> None:
         f"\nratio: median {ratios[len(ratios) // 2]:.2f}, worst {ratios[-1]:.2f}, "
         f"best {ratios[0]:.2f} over {len(ratios)} rows"
     )
+    other_formats(sets["combined"], args.mb, args.rounds)
+
+
+# Formats only a program can scan, each a combined line with more after it.
+OTHERS: dict[str, tuple[str, cprogram.Program]] = {
+    "nginx main": (' "-"', (("lit", ' "'), ("run", "xff", '"', True, False), ("lit", '"'))),
+    "combined %D": (" 1234", (("lit", " "), ("int", "usecs", False))),
+    "combined %T.%D": (" 0.001234", (("lit", " "), ("float", "secs", False))),
+}
+
+
+def other_formats(lines: list[str], mb: int, rounds: int) -> None:
+    """The issue's new formats through the interpreter, against combined by hand (target 1.15)."""
+    print("\nother formats by program, against the same lines in combined by hand-written scan")
+    print(f"{'format':16} {'capture':28} {'hand ms':>8} {'prog ms':>8} {'ratio':>6}")
+    plain = blocks_of(lines, mb)
+    for name, (extra, tail) in OTHERS.items():
+        ops = (*cprogram.APACHE_PROGRAMS["combined"][:-1], *tail, ("end",))
+        prog = cprogram.compile(ops)
+        longer = [  # the same lines, each with the format's extra field
+            "".join(line[:-1] + extra + "\n" for line in block.splitlines(keepends=True))
+            for block in plain
+        ]
+        for capture in [("status", "bytes"), ("status",), ("host", "req", "status", "bytes")]:
+            if cprogram.columns(longer[0], ops, capture) is None:
+                sys.exit(f"bench_cprogram: the {name} program refuses its own lines")
+            hand_t: list[float] = []
+            prog_t: list[float] = []
+            for _ in range(rounds):
+                best(_scanner.scan, plain, (CODES["combined"], mask(capture)), hand_t)
+                best(_scanner.program_scan, longer, (prog, capture), prog_t)
+            ratio = min(prog_t) / min(hand_t)
+            print(
+                f"{name:16} {','.join(capture):28} {min(hand_t) * 1e3:8.1f} "
+                f"{min(prog_t) * 1e3:8.1f} {ratio:6.2f}"
+            )
 
 
 if __name__ == "__main__":
