@@ -182,6 +182,28 @@ def programs(draw: st.DrawFn) -> Program:
     return tuple(ops)
 
 
+@st.composite
+def arbitrary_programs(draw: st.DrawFn) -> Program:
+    """Any well-formed program: fields side by side, stops at random, opts anywhere."""
+    ops: list[tuple[Any, ...]] = []
+    for j in range(draw(st.integers(0, 6))):
+        kind = draw(st.sampled_from(["lit", "opt", *FIELDS]))
+        col = draw(st.sampled_from([f"c{j}", None]))
+        if kind == "lit":
+            ops.append(("lit", draw(st.sampled_from(LITERALS))))
+        elif kind == "opt":
+            ops.append(("opt",))
+        elif kind == "run":
+            stop = draw(st.sampled_from([" ", '"', "\n", "|", "\u00e9", "0", "\\"]))
+            escaped = draw(st.booleans()) and stop != "\\"
+            ops.append(("run", col, stop, escaped, draw(st.booleans())))
+        elif kind == "stamp":
+            ops.append(("stamp", col))
+        else:
+            ops.append((kind, col, draw(st.booleans())))
+    return (*ops, ("end",))
+
+
 RUN_CHARS = 'ab -"\\\t\x00\u00e9\u2603\U0001f600/[]|,.:0'
 ODD = '"\\\n \t[]:/-+.0123456789Feb\r\x00\x0b\x85\xa0\u2028\u00e9\u2603\U0001f600'
 
@@ -246,7 +268,7 @@ def blocks_of(draw: st.DrawFn, line: st.SearchStrategy[str]) -> str:
 
 @st.composite
 def program_and_block(draw: st.DrawFn) -> tuple[Program, str, tuple[str, ...]]:
-    ops = draw(programs())
+    ops = draw(st.one_of(programs(), programs(), arbitrary_programs()))
     line = fitting_line(ops)
     block = draw(blocks_of(st.one_of(line, line, line.flatmap(mutated))))
     names = [op[1] for op in ops if len(op) > 1 and op[0] != "lit" and op[1] is not None]
