@@ -605,6 +605,7 @@ typedef struct {
     int col;               /* its column's number, in the program's order; ncols: none */
     int escaped, nonempty, dash;
     Py_UCS4 stop;          /* run */
+    uint64_t stop8, escape8; /* run: its stop and backslash in every byte, for Latin-1 */
     Py_ssize_t before;     /* opt: the number of columns before it */
     Py_ssize_t len;        /* the literal text after the op (a lit's own text) */
     Py_UCS4 *text;
@@ -618,6 +619,10 @@ typedef struct {
 } Program;
 
 #define PROGRAM_CAPSULE "streamql._scanner.program"
+
+/* Eight Latin-1 characters at once: whether any byte of x is that of b8. */
+#define BYTES8 0x0101010101010101ULL
+#define HAS_BYTE(x, b8) ((((x) ^ (b8)) - BYTES8) & ~((x) ^ (b8)) & (BYTES8 << 7))
 
 static void
 program_free(Program *p)
@@ -702,6 +707,9 @@ take_op(Program *p, Py_ssize_t k, PyObject *op, Op *o)
         o->escaped = escaped == Py_True, o->nonempty = nonempty == Py_True;
         if (o->escaped && o->stop == '\\')
             return bad_op(k, op, "an escaped run cannot stop at a backslash");
+        /* a stop past Latin-1 is in no Latin-1 block; a byte test on '\n' twice costs nothing */
+        o->stop8 = BYTES8 * (o->stop < 256 ? o->stop : '\n');
+        o->escape8 = BYTES8 * (o->escaped ? '\\' : '\n');
         return 0;
     }
     PyObject *dash = PyTuple_GET_ITEM(op, 2);
@@ -801,6 +809,16 @@ program_line(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, const Progr
         case OP_LIT:
             break;
         case OP_RUN:
+            if (kind == PyUnicode_1BYTE_KIND) { /* skip the plain part 8 at a time */
+                const uint64_t stop8 = o->stop8, escape8 = o->escape8;
+                while (n - i >= 8) {
+                    uint64_t x;
+                    memcpy(&x, (const Py_UCS1 *)data + i, 8);
+                    if (HAS_BYTE(x, stop8) | HAS_BYTE(x, BYTES8 * '\n') | HAS_BYTE(x, escape8))
+                        break;
+                    i += 8;
+                }
+            }
             if (o->escaped) {
                 while (i < n) {
                     Py_UCS4 c = AT(i);

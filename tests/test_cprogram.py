@@ -222,7 +222,8 @@ def fitting_line(draw: st.DrawFn, ops: Program) -> str:
             pieces = st.sampled_from(plain)
             if escaped:
                 pieces = st.one_of(pieces, st.sampled_from(RUN_CHARS).map(lambda c: "\\" + c))
-            out.append("".join(draw(st.lists(pieces, min_size=int(nonempty), max_size=6))))
+            longest = draw(st.sampled_from([6, 6, 20, 40]))  # the C scanner reads 8 at a time
+            out.append("".join(draw(st.lists(pieces, min_size=int(nonempty), max_size=longest))))
         elif kind in ("int", "status", "float"):
             width = {"int": st.integers(1, 22), "status": st.sampled_from([3, 3, 3, 2, 4])}
             digits = "".join(
@@ -408,6 +409,24 @@ def test_every_width_of_str_and_the_number_limits() -> None:
             "f": [float("1" * 400 + ".5")]
         }
         assert cprogram.columns(f"{wide} 1 1 24/Feb/2008:00:08:59 -0600\0", ops, ()) is None
+
+
+@needs_c
+@pytest.mark.parametrize("stop", [" ", '"', "\n", "\u00e9", "\u2603"])
+@pytest.mark.parametrize("escaped", [False, True])
+def test_long_runs_stop_at_every_offset(stop: str, escaped: bool) -> None:
+    """A run reads Latin-1 eight characters at a time: any offset of a stop, a newline or a
+    backslash, in any width of str, ends it where the reference does."""
+    tail = "" if stop == "\n" else stop
+    ops = (("run", "r", stop, escaped, False), *((("lit", tail),) if tail else ()), ("end",))
+    for wide in ["a", "\u00ff", "\u0100", "\U0001f600"]:
+        for at in range(26):
+            for char in [stop, "\n", "\\", "\\" + stop, '\\"', "\\\n", "\x00"]:
+                body = wide + "x" * 24
+                line = body[:at] + char + body[at:] + tail
+                bare = body[:at] + char + body[at:]  # Latin-1, where the stop is not
+                for block in (line, line + "\n", line + "\n" + line[:at], bare, bare + "\n"):
+                    assert cprogram.columns(block, ops, ("r",)) == reference(block, ops, ("r",))
 
 
 @pytest.mark.parametrize(
