@@ -14,3 +14,11 @@ def records(
     needles: tuple[str, ...] = (),
     /,
 ) -> tuple[list[Any], list[int], int, int] | None: ...
+def compile_program(ops: tuple[tuple[Any, ...], ...], /) -> object: ...
+def program_scan(
+    block: str,
+    program: object,
+    capture: tuple[str, ...],
+    needles: tuple[str, ...] = (),
+    /,
+) -> Any: ...
