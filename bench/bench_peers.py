@@ -69,6 +69,7 @@ from makebig import make_big, sample_lines  # noqa: E402
 PEERS = ("polars", "duckdb", "chdb", "mawk")
 VARIANTS = ("tutorial", "streamql", "processes", *PEERS)
 MAWK = shutil.which("mawk")
+TIMES = "\N{MULTIPLICATION SIGN}"
 
 # ---------------------------------------------------------------- child code
 # Each variant is a Python program (a prelude, then the question's code setting
@@ -83,7 +84,9 @@ def top(pairs, n):
     return sorted(([str(k), int(v)] for k, v in pairs), key=lambda p: (-p[1], p[0]))[:n]
 """
 
-TUTORIAL = NORMAL + r'''
+TUTORIAL = (
+    NORMAL
+    + r"""
 import re
 from collections import Counter
 logpat = re.compile(r'(\S+) (\S+) (\S+) \[(.*?)\] "(\S+) (\S+) (\S+)" (\S+) (\S+)')
@@ -106,17 +109,23 @@ def gen_open(path):
 combined = re.compile(logpat.pattern + r' "(.*?)" "(.*?)"')
 log = apache_log(gen_open(PATH))
 clog = lambda: apache_log(gen_open(PATH), combined, (*colnames, "referer", "agent"))
-'''
+"""
+)
 
-STREAMQL = NORMAL + f"""
+STREAMQL = (
+    NORMAL
+    + f"""
 sys.path.insert(0, {str(REPO)!r})
 from streamql import Stream, F
 from streamql.aggregates import Count, CountBy, Distinct, Sum
 log = Stream.lines(PATH).parse_apache()
 clog = lambda: log
 """
+)
 
-POLARS = NORMAL + """
+POLARS = (
+    NORMAL
+    + """
 import polars as pl
 def frame(sep, n):
     kw = dict(separator=sep, has_header=False, quote_char=None, truncate_ragged_lines=True,
@@ -128,8 +137,11 @@ log = frame(" ", 10)
 status = pl.col("c8").cast(pl.Int64, strict=False)
 nbytes = pl.col("c9").cast(pl.Int64, strict=False).fill_null(0)
 """
+)
 
-DUCKDB = NORMAL + """
+DUCKDB = (
+    NORMAL
+    + """
 import duckdb
 def table(sep, n):
     cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n))
@@ -140,8 +152,11 @@ q = lambda sql: duckdb.sql(sql).fetchall()
 status = "TRY_CAST(c8 AS INTEGER)"
 nbytes = "COALESCE(TRY_CAST(c9 AS BIGINT), 0)"
 """
+)
 
-CHDB = NORMAL + """
+CHDB = (
+    NORMAL
+    + """
 import chdb
 log = f"(SELECT splitByChar(' ', line) AS f FROM file('{PATH}', 'LineAsString', 'line String'))"
 clog = (f"(SELECT splitByChar('\\"', line) AS f FROM file('{PATH}', 'LineAsString', "
@@ -152,6 +167,7 @@ def q(sql):
 status = "toInt32OrNull(f[9])"
 nbytes = "ifNull(toInt64OrNull(f[10]), 0)"
 """
+)
 
 # The answer, then the peak memory of the child and of any workers it forked (KiB).
 REPORT = """
@@ -228,7 +244,8 @@ QUESTIONS = [
         {
             "tutorial": "answer = top(Counter(r['request'] for r in log).items(), 10)",
             "streamql": "answer = top(log.count_by('request', n=10).items(), 10)",
-            "processes": "answer = top(log.count_by('request', n=10, engine='processes').items(), 10)",
+            "processes": "answer = top(log.count_by('request', n=10, engine='processes')"
+            ".items(), 10)",
             "polars": "answer = top(log.group_by('c6').len().sort('len', descending=True)"
             ".head(20).collect().rows(), 10)",
             "duckdb": "answer = top(q(f'SELECT c6, count(*) AS n FROM {log} GROUP BY 1 "
@@ -290,9 +307,9 @@ QUESTIONS = [
             ".sum('bytes', engine='processes')",
             "polars": "answer = log.filter(pl.col('c6').str.ends_with('.zip'))"
             ".select(nbytes.sum()).collect().item()",
-            "duckdb": "answer = q(f\"SELECT coalesce(sum({nbytes}), 0) FROM {log} "
+            "duckdb": 'answer = q(f"SELECT coalesce(sum({nbytes}), 0) FROM {log} '
             "WHERE ends_with(c6, '.zip')\")[0][0]",
-            "chdb": "answer = q(f\"SELECT coalesce(sum({nbytes}), 0) FROM {log} "
+            "chdb": 'answer = q(f"SELECT coalesce(sum({nbytes}), 0) FROM {log} '
             "WHERE endsWith(f[7], '.zip')\")[0][0]",
         },
         ("", '$7 ~ /\\.zip$/ { s += $10 } END { printf "%.0f\\n", s }', lambda out: int(out)),
@@ -304,7 +321,8 @@ QUESTIONS = [
         'agent contains "bot" (any case) + top 5 of them',
         "combined",
         {
-            "tutorial": "bots = Counter(r['agent'] for r in clog() if 'bot' in r['agent'].lower())\n"
+            "tutorial": "bots = Counter(r['agent'] for r in clog() "
+            "if 'bot' in r['agent'].lower())\n"
             "answer = {'n': sum(bots.values()), 'top': top(bots.items(), 5)}",
             "streamql": "a = clog().where(lambda r: 'bot' in r['agent'].lower())"
             ".aggregate(n=Count(), top=CountBy('agent', n=20))\n"
@@ -316,15 +334,15 @@ QUESTIONS = [
             ".str.contains('bot', literal=True))\n"
             "rows = log.group_by('c5').len().sort('len', descending=True).collect().rows()\n"
             "answer = {'n': sum(n for _, n in rows), 'top': top(rows, 5)}",
-            "duckdb": "rows = q(f\"SELECT c5, count(*) FROM {table(chr(34), 7)} "
+            "duckdb": 'rows = q(f"SELECT c5, count(*) FROM {table(chr(34), 7)} '
             "WHERE contains(lower(c5), 'bot') GROUP BY 1\")\n"
             "answer = {'n': sum(n for _, n in rows), 'top': top(rows, 5)}",
-            "chdb": "rows = q(f\"SELECT f[6], count() FROM {clog} "
+            "chdb": 'rows = q(f"SELECT f[6], count() FROM {clog} '
             "WHERE positionCaseInsensitive(f[6], 'bot') > 0 GROUP BY 1\")\n"
             "answer = {'n': sum(n for _, n in rows), 'top': top(rows, 5)}",
         },
         (
-            "-F\"",
+            '-F"',
             'tolower($6) ~ /bot/ { n++; c[$6]++ } END { printf "%d\\n", n; ' + COUNT_OUT + " }",
             _mawk_agents,
         ),
@@ -559,7 +577,7 @@ def table(questions: list[Question], variants: list[str], results: dict[str, Any
                 cells.append("")
                 continue
             best = min(m.times)
-            ratio = f" ({best / peers[fastest]:.2f}×)" if fastest else ""
+            ratio = f" ({best / peers[fastest]:.2f}{TIMES})" if fastest else ""
             same = "" if m.answer == ref else " ≠"
             cells.append(f"{best:.2f} s{ratio} {max(m.peaks_kib) / 1024:.0f} MB{same}")
         cells.append(f"{fastest} {peers[fastest]:.2f} s" if fastest else "")
@@ -591,12 +609,13 @@ def main(argv: list[str] | None = None) -> int:
         results = bench(questions, variants, data, args.rounds)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"access log x {repeat}, best of {args.rounds} whole-process runs "
-          f"(time, ratio to the fastest peer, peak RSS); ≠: answer differs from the tutorial's")  # fmt: skip
+    print(
+        f"access log x {repeat}, best of {args.rounds} whole-process runs (time, ratio to "
+        "the fastest peer, peak RSS); ≠: answer differs from the tutorial's"
+    )
     print(table(questions, variants, results))
     medians = {
-        q.key: {v: statistics.median(m.times) for v, m in results[q.key].items()}
-        for q in questions
+        q.key: {v: statistics.median(m.times) for v, m in results[q.key].items()} for q in questions
     }
     if args.json:
         out = {
