@@ -109,14 +109,30 @@ class _OffsetCursor:
 
 
 def _count_lines(path: str, stop: int) -> int:
+    r"""Count the lines that end before byte ``stop``, as reading counts them.
+
+    Reading text ends a line at ``\n``, ``\r\n`` or a bare ``\r`` (universal
+    newlines), so a part's first line number must count all three:
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "log")
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(b"a\rb\r\nc\nd")
+    >>> _count_lines(path, 9), _count_lines(path, 3)
+    (3, 1)
+    """
     n = 0
+    after_cr = False  # the block before ended with \r: a \n opening this one ends no new line
     with open(path, "rb") as f:
         left = stop
         while left > 0:
             block = f.read(min(left, 1 << 20))
             if not block:
                 break
-            n += block.count(b"\n")
+            n += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+            if after_cr and block.startswith(b"\n"):
+                n -= 1
+            after_cr = block.endswith(b"\r")
             left -= len(block)
     return n
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import multiprocessing
@@ -343,3 +344,46 @@ def test_progress_draws_a_bar_with_the_processes_engine(tmp_path: Path) -> None:
     s = Stream.lines(*paths).field(5).map(int)
     assert s.progress(file=out).sum(engine="processes") == s.sum()
     assert "100%" in out.getvalue()
+
+
+# ------------------------------------------------------------ line numbers
+
+
+def bare_cr_log(tmp_path: Path) -> tuple[Path, int]:
+    """A log whose first half ends its lines with a bare CR, then a bad line further on.
+
+    Returns the path and the line number of the bad line as reading counts
+    lines (a bare CR ends one, as in Python's universal newlines).
+    """
+    good = "".join(f"h{i} - - x 200 {i}\r" for i in range(3000))
+    more = "".join(f"h{i} - - x 200 {i}\r\n" for i in range(3000))
+    path = tmp_path / "access-log"
+    path.write_bytes((good + more + "bad\n" + "h - - x 200 1\n" * 100).encode())
+    return path, 6001
+
+
+@pytest.mark.parametrize("engine", ["processes", "dask"])
+def test_rejects_name_the_line_reading_gives_after_bare_crs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str
+) -> None:
+    scheduler: Any = contextlib.nullcontext()
+    if engine == "dask":
+        scheduler = pytest.importorskip("dask").config.set(scheduler="synchronous")
+    monkeypatch.setattr(parallel, "MIN_PART_BYTES", 4000)  # the bad line in a later part
+    path, bad = bare_cr_log(tmp_path)
+    s = Stream.lines(path).field(5)
+    n = quiet(s.count)
+    assert s.last_run.first_reject["lineno"] == bad
+    report = RunReport()
+    settings = Settings(engine, workers=4)
+    with scheduler:
+        assert quiet(lambda: engine_named(engine).run(s.steps, Count(), settings, report)) == n
+    assert report.first_reject["lineno"] == bad
+    assert report.rejected == s.last_run.rejected
+
+
+def test_a_crlf_across_the_counting_blocks_ends_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "log"
+    path.write_bytes(b"x" * ((1 << 20) - 1) + b"\r\n" + b"a\rb\n")
+    with open(path, newline=None) as f:
+        assert parallel._count_lines(str(path), path.stat().st_size) == len(f.readlines()) == 3
