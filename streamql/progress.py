@@ -86,7 +86,9 @@ class Bar:
     def __init__(self, spec: Progress, every: int = EVERY) -> None:
         self.spec = spec
         self.every = every
-        self._tqdm = _without_monitor(optional("tqdm.auto").tqdm)
+        # tqdm.auto draws a widget in a notebook; elsewhere it is tqdm.std's bar,
+        # which imports in half the time (no asyncio).
+        self._tqdm = _without_monitor(optional("tqdm.auto" if in_notebook() else "tqdm.std").tqdm)
         self._bar: Any = None
         self._bytes = False  # a bar by bytes of files read, else by items
         self._items = 0
