@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streamql import Stream
+from streamql.forkpool import WorkerDied
 from streamql.pool import parallel_map
 
 
@@ -22,6 +25,12 @@ def fails_on_seven(x: int) -> int:
     return x
 
 
+def dies_on_seven(x: int) -> int:
+    if x == 7:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+    return x
+
+
 def test_parallel_map_keeps_order() -> None:
     assert Stream(range(2000)).parallel_map(square, processes=2, chunksize=64).list() == [
         x * x for x in range(2000)
@@ -31,6 +40,12 @@ def test_parallel_map_keeps_order() -> None:
 def test_parallel_map_error_is_raised() -> None:
     with pytest.raises(ValueError, match="seven"):
         list(parallel_map(fails_on_seven, range(20), processes=2, chunksize=3))
+
+
+@pytest.mark.usefixtures("no_leaked_threads")
+def test_a_worker_that_dies_is_a_clear_error() -> None:
+    with pytest.raises(WorkerDied, match="a worker process died while the pool ran items"):
+        list(parallel_map(dies_on_seven, range(40), processes=2, chunksize=4))
 
 
 @pytest.mark.usefixtures("no_leaked_threads")
