@@ -22,6 +22,7 @@ _EXTRAS = {
     "pandas": "pandas",
     "matplotlib.pyplot": "plot",
     "tqdm.auto": "progress",
+    "tqdm.std": "progress",
     "pyarrow": "arrow",
     "pyarrow.parquet": "arrow",
     "polars": "polars",

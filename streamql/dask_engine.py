@@ -78,10 +78,12 @@ from .parallel import (
     PartResult,
     check_workers,
     merge_results,
+    part_sizes,
     run_part,
     split_plan,
 )
 from .plan import Step
+from .progress import PartsProgress, observers
 
 __all__ = ["DaskEngine", "DaskClient"]
 
@@ -89,6 +91,8 @@ _MISSING_DASK = "engine='dask' needs Dask: pip install 'streamql[dask]'"
 # Scheduler settings under which dask.compute would use the current distributed client
 # (Client() and client.as_current() set "dask.distributed").
 _FOR_A_CLIENT = (None, "dask.distributed", "distributed")
+# With a progress bar, cut this many parts per worker: the bar moves as each part ends.
+PARTS_PER_BAR_WORKER = 4
 
 
 class DaskClient(Protocol):
@@ -231,7 +235,9 @@ class DaskEngine:
         workers = settings.workers
         if workers is None:
             workers = _threads(client) if client is not None else (os.cpu_count() or 1)
-        parts, source, found, rest = split_plan(plan, workers, "dask")
+        bars = observers(plan, settings.progress, auto=True)
+        aim = workers * PARTS_PER_BAR_WORKER if bars else workers
+        parts, source, found, rest = split_plan(plan, aim, "dask")
         report.completed, report.rejected, report.first_reject = False, {}, None
         start = time.perf_counter()
         try:
@@ -245,21 +251,29 @@ class DaskEngine:
                 functools.partial(_task, p, source, found, rest, aggregation, options)
                 for p in shared
             ]
-            if client is not None:
-                results = _on_client(client, tasks)
-            else:
-                results = _on_scheduler(dask, tasks, workers)
+            with PartsProgress(bars, part_sizes(parts)) as watch:
+                if client is not None:
+                    results = _on_client(client, tasks, watch)
+                else:
+                    results = _on_scheduler(dask, tasks, workers, watch)
             home = [_home(result, names) for result in results]
             return merge_results(aggregation, home, report)
         finally:
             report.seconds = time.perf_counter() - start
 
 
-def _on_client(client: DaskClient, tasks: Sequence[Callable[[], PartResult]]) -> list[PartResult]:
+def _on_client(
+    client: DaskClient, tasks: Sequence[Callable[[], PartResult]], watch: PartsProgress
+) -> list[PartResult]:
     """Run the tasks on a ``distributed`` cluster; cancel them all if one fails."""
     name = f"streamql-part-{uuid.uuid4().hex}"  # a name of its own: files change between runs
     futures = [client.submit(task, key=(name, i)) for i, task in enumerate(tasks)]
     try:
+        if watch.bars:
+            index = {future.key: i for i, future in enumerate(futures)}
+            ended = importlib.import_module("distributed").as_completed
+            for future in ended(futures, loop=getattr(client, "loop", None)):
+                watch.finished(index[future.key])
         results: list[PartResult] = client.gather(futures)
     except BaseException:
         client.cancel(futures)
@@ -268,17 +282,31 @@ def _on_client(client: DaskClient, tasks: Sequence[Callable[[], PartResult]]) ->
 
 
 def _on_scheduler(
-    dask: Any, tasks: Sequence[Callable[[], PartResult]], workers: int
+    dask: Any, tasks: Sequence[Callable[[], PartResult]], workers: int, watch: PartsProgress
 ) -> list[PartResult]:
     """Run the tasks with ``dask.compute``: the configured scheduler, else local processes."""
     delayed = [dask.delayed(task, pure=False)() for task in tasks]
+    if watch.bars:  # the local schedulers call back here as each task ends
+        index = {d.key: i for i, d in enumerate(delayed)}
+
+        def ended(key: Any, *rest: Any) -> None:
+            if key in index:
+                watch.finished(index[key])
+
+        callback = importlib.import_module("dask.callbacks").Callback(posttask=ended)
+        with callback:
+            return _compute(dask, delayed, workers)
+    return _compute(dask, delayed, workers)
+
+
+def _compute(dask: Any, delayed: list[Any], workers: int) -> list[PartResult]:
     if dask.config.get("scheduler", None) is not None:
         return list(dask.compute(*delayed))
     # chunksize=1: hand out one part at a time, so no process idles while another holds six.
     try:
         with dask.config.set({"multiprocessing.context": _start_method()}):
             found = dask.compute(
-                *delayed, scheduler="processes", num_workers=min(workers, len(tasks)), chunksize=1
+                *delayed, scheduler="processes", num_workers=min(workers, len(delayed)), chunksize=1
             )
     except BrokenProcessPool as exc:
         raise StreamError(

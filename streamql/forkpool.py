@@ -22,6 +22,9 @@ What can go wrong, and what happens:
   with its default action, so the process still ends by it. Workers ignore
   SIGINT themselves (a terminal's Ctrl-C reaches the whole group; the parent
   answers for them).
+- A worker reports how far it got (:func:`report_progress`, e.g. bytes
+  read, for a progress bar): the message travels home over the same pipe,
+  between results, and the parent hands it to ``progress``.
 - The parent is killed outright: on Linux each worker asked the kernel to
   kill it with its parent; elsewhere it ends when it next asks for work and
   finds the pipe closed.
@@ -49,7 +52,7 @@ from typing import Any, TypeVar
 
 from .errors import StreamError
 
-__all__ = ["map_forked", "WorkerDied"]
+__all__ = ["map_forked", "report_progress", "WorkerDied"]
 
 R = TypeVar("R")
 
@@ -72,6 +75,38 @@ class _Unsendable:
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
+
+
+class _Progress:
+    """Sent home between results: how far the worker is with its current index."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+# In a worker: the pipe home and the index it runs (None outside a worker).
+_reporting: tuple[int, int] | None = None
+
+
+def report_progress(value: Any) -> None:
+    """In a worker of :func:`map_forked`, send ``value`` home to its ``progress``; else nothing.
+
+    A no-op outside a worker, so a function may call it wherever it runs.
+
+    >>> report_progress(100)
+    >>> seen = []
+    >>> map_forked(lambda i: report_progress(i) or i, 2, 1, progress=lambda i, v: seen.append(v))
+    [0, 1]
+    >>> seen
+    [0, 1]
+    """
+    if _reporting is None:
+        return
+    fd, index = _reporting
+    with suppress(OSError):  # the parent went: the worker finds out when it sends its result
+        _write(fd, pickle.dumps((index, _Progress(value)), pickle.HIGHEST_PROTOCOL))
 
 
 class _Terminated(BaseException):
@@ -151,6 +186,7 @@ def _died(worker: _Worker, index: int, describe: Callable[[int], str]) -> Worker
 
 def _serve(func: Callable[[int], Any], orders: int, results: int) -> None:
     """A worker: run ``func`` on each index the parent sends, until it sends _STOP or goes."""
+    global _reporting
     while True:
         try:
             index = _receive(orders)
@@ -158,7 +194,11 @@ def _serve(func: Callable[[int], Any], orders: int, results: int) -> None:
             return
         if index == _STOP:
             return
-        result = func(index)
+        _reporting = (results, index)
+        try:
+            result = func(index)
+        finally:
+            _reporting = None
         try:
             payload = pickle.dumps((index, result), pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # it does not pickle
@@ -256,6 +296,7 @@ def map_forked(
     workers: int,
     stop: Callable[[R], bool] = lambda result: False,
     describe: Callable[[int], str] = str,
+    progress: Callable[[int, Any], None] | None = None,
 ) -> list[R]:
     """Return ``[func(0), …, func(count - 1)]``, computed in up to ``workers`` forked processes.
 
@@ -293,6 +334,11 @@ def map_forked(
                     index, worker = running.pop(fd)
                     try:
                         got, result = _receive(fd)
+                        if isinstance(result, _Progress):
+                            running[fd] = (index, worker)
+                            if progress is not None:
+                                progress(got, result.value)
+                            continue
                         if isinstance(result, _Unsendable):
                             raise StreamError(
                                 f"the result of {describe(got)} cannot be pickled home: "

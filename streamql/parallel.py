@@ -29,13 +29,14 @@ from . import blocks as block_readers
 from . import files
 from .aggregates import Aggregate
 from .compress import sniff
-from .context import RunContext
+from .context import RunContext, file_position
 from .engine import RunReport, running
 from .engines import EngineSettings
 from .errors import StreamError
-from .forkpool import map_forked
+from .forkpool import map_forked, report_progress
 from .optimize import DEFAULT, Options, for_aggregate
 from .plan import Step
+from .progress import EVERY, PartsProgress, Reporter, observers
 
 __all__ = [
     "ProcessesEngine",
@@ -45,6 +46,7 @@ __all__ = [
     "Part",
     "PartFailed",
     "MIN_PART_BYTES",
+    "part_sizes",
 ]
 
 # Below this a plain file is not worth cutting further.
@@ -66,10 +68,14 @@ class _Window(io.RawIOBase):
     def __init__(self, path: str, start: int, stop: int) -> None:
         self._f = open(path, "rb")  # noqa: SIM115 - closed by close()
         self._f.seek(start)
-        self._left = stop - start
+        self._size = self._left = stop - start
 
     def readable(self) -> bool:
         return True
+
+    def tell(self) -> int:
+        """Bytes of the window read so far (what a progress bar counts)."""
+        return self._size - self._left
 
     def readinto(self, buffer: Any) -> int:
         if self._left <= 0:
@@ -103,14 +109,30 @@ class _OffsetCursor:
 
 
 def _count_lines(path: str, stop: int) -> int:
+    r"""Count the lines that end before byte ``stop``, as reading counts them.
+
+    Reading text ends a line at ``\n``, ``\r\n`` or a bare ``\r`` (universal
+    newlines), so a part's first line number must count all three:
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "log")
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(b"a\rb\r\nc\nd")
+    >>> _count_lines(path, 9), _count_lines(path, 3)
+    (3, 1)
+    """
     n = 0
+    after_cr = False  # the block before ended with \r: a \n opening this one ends no new line
     with open(path, "rb") as f:
         left = stop
         while left > 0:
             block = f.read(min(left, 1 << 20))
             if not block:
                 break
-            n += block.count(b"\n")
+            n += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+            if after_cr and block.startswith(b"\n"):
+                n -= 1
+            after_cr = block.endswith(b"\r")
             left -= len(block)
     return n
 
@@ -139,9 +161,12 @@ def _part(part: Part, ctx: RunContext, options: dict[str, Any], blocks: bool) ->
     text.path, text.compression = part.path, None  # type: ignore[attr-defined]
 
     def opened() -> Generator[Any, None, None]:
+        ctx.current = text  # as open_files does: a progress bar reads how far it is
         try:
             yield text
         finally:
+            ctx.current = None
+            ctx.bytes_read += file_position(text)
             text.close()
 
     source = opened()
@@ -249,8 +274,13 @@ def run_part(
     rest: Sequence[Step],
     agg: Aggregate,
     plan_options: Options = DEFAULT,
+    progress: Callable[[int], None] | None = None,
 ) -> PartResult:
-    """Run the plan over one part up to ``agg``'s partial state (any engine's worker calls this)."""
+    """Run the plan over one part up to ``agg``'s partial state (any engine's worker calls this).
+
+    With ``progress``, it is called with the bytes of the part read so far,
+    a few times a second and at the end.
+    """
     step = Step(
         "part",
         source,
@@ -262,8 +292,13 @@ def run_part(
     )
     ctx = RunContext()
     steps, fold = for_aggregate((step, *rest), agg, plan_options)
+    # A pushed-down plan yields one state per block: report at each.
+    every = 1 if fold is not agg else EVERY
+    watch = () if progress is None else (Reporter(progress, every),)
     try:
-        with running(steps, RunReport(), ctx=ctx, warn=False, options=plan_options) as it:
+        with running(
+            steps, RunReport(), ctx=ctx, warn=False, options=plan_options, observers=watch
+        ) as it:
             state = fold.add_all(fold.start(), it)
     except Exception as exc:
         state = PartFailed(exc, traceback.format_exc())
@@ -307,6 +342,11 @@ def merge_results(agg: Aggregate, results: Sequence[PartResult], report: RunRepo
     return agg.finish(state)
 
 
+def part_sizes(parts: Sequence[Part]) -> list[int]:
+    """The bytes on disk of each part (a whole file's size; a range's length)."""
+    return [os.path.getsize(p.path) if p.stop is None else p.stop - p.start for p in parts]
+
+
 def check_workers(engine: str, workers: Any) -> None:
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise ValueError(f"engine={engine!r}: workers must be an int >= 1, got {workers!r}")
@@ -343,18 +383,23 @@ class ProcessesEngine:
                 report.completed = True
                 return aggregation.finish(aggregation.start())
 
+            bars = observers(plan, settings.progress, auto=True)
+            send = report_progress if bars else None
+
             def one(index: int) -> PartResult:  # runs in a worker: it travels by the fork
                 part = parts[index]
-                result = run_part(part, source, found, rest, aggregation, settings.options)
+                result = run_part(part, source, found, rest, aggregation, settings.options, send)
                 return _homebound(result)
 
-            results = map_forked(
-                one,
-                len(parts),
-                workers,
-                stop=lambda result: isinstance(result[0], PartFailed),
-                describe=lambda i: _describe(parts[i], i, len(parts)),
-            )
+            with PartsProgress(bars, part_sizes(parts)) as watch:
+                results = map_forked(
+                    one,
+                    len(parts),
+                    workers,
+                    stop=lambda result: isinstance(result[0], PartFailed),
+                    describe=lambda i: _describe(parts[i], i, len(parts)),
+                    progress=watch.moved if bars else None,
+                )
             return merge_results(aggregation, results, report)
         finally:
             report.seconds = time.perf_counter() - start

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .forkpool import WorkerDied
+
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
@@ -41,7 +43,9 @@ def parallel_map(
     iterator ends or is closed (pending chunks are cancelled). Memory: at most
     ``2 * processes`` chunks of ``chunksize`` items in flight. Items are sent in
     whole chunks, so this is for bulk work; a live stream's item waits until
-    its chunk fills. An exception in ``func`` is raised here.
+    its chunk fills. An exception in ``func`` is raised here; a worker process
+    that dies (killed, out of memory, a crash in C) raises
+    :class:`~streamql.forkpool.WorkerDied`, naming the items it held.
 
     >>> list(parallel_map(abs, [-1, 2, -3], processes=2, chunksize=2))
     [1, 2, 3]
@@ -75,10 +79,12 @@ def _parallel_map(
     func: Callable[[Any], Any], items: Iterable[Any], processes: int, chunksize: int
 ) -> Iterator[Any]:
     from concurrent.futures import ProcessPoolExecutor  # heavy: loaded on first use
+    from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(processes, mp_context=_context())
     pending: deque[Future[list[Any]]] = deque()
     it = iter(items)
+    first = 0  # the index of the first item of the chunk pending[0]
     try:
         while True:
             while len(pending) < 2 * processes:
@@ -88,6 +94,18 @@ def _parallel_map(
                 pending.append(pool.submit(_apply, func, chunk))
             if not pending:
                 return
-            yield from pending.popleft().result()
+            try:
+                done = pending.popleft().result()
+            except BrokenProcessPool as exc:
+                raise WorkerDied(
+                    f"parallel_map: a worker process died while the pool ran items {first:,} "
+                    f"to {first + chunksize - 1:,} or after: {exc}\n\n"
+                    "A SIGKILL is often the kernel's out-of-memory killer: try fewer "
+                    "processes or a smaller chunksize.",
+                    first,
+                    None,
+                ) from exc
+            first += len(done)
+            yield from done
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

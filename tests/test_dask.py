@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import multiprocessing
 import os
@@ -19,6 +20,8 @@ from typing import Any
 import pytest
 
 distributed = pytest.importorskip("distributed")
+import dask  # noqa: E402  (comes with distributed)
+from test_parallel import progress_tree, spy  # noqa: E402
 
 from streamql import F, RejectedLinesWarning, Stream, StreamError, dask_engine, parallel  # noqa: E402
 from streamql.aggregates import (  # noqa: E402
@@ -202,7 +205,7 @@ def test_the_active_client_is_used_without_one_passed(
     client: Any, tree: SampleTree, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen = []
-    monkeypatch.setattr(dask_engine, "_on_client", lambda c, tasks: seen.append(c) or [])
+    monkeypatch.setattr(dask_engine, "_on_client", lambda c, tasks, watch: seen.append(c) or [])
     monkeypatch.setattr(dask_engine, "merge_results", lambda *args: "merged")
     with client.as_current():
         assert run_dask(Stream.lines(tree.root).steps, Count()) == "merged"
@@ -310,3 +313,26 @@ def test_a_local_worker_that_dies_is_a_stream_error(
     with pytest.raises(StreamError, match="engine='dask': a local worker process died"):
         Stream.lines(path).map(die).count(engine="dask")
     assert set(multiprocessing.active_children()) <= before
+
+
+@pytest.mark.parametrize("where", ["cluster", "synchronous"])
+def test_a_progress_bar_moves_as_the_parts_end(
+    client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    monkeypatch.setattr(parallel, "MIN_PART_BYTES", 100_000)
+    paths, total = progress_tree(tmp_path)
+    s = Stream.lines(*paths).field(5).map(int)
+    bar = spy()
+    settings = Settings("dask", client=client if where == "cluster" else None, progress=bar)
+    with dask_config(where):
+        got = engine_named("dask").run(s.steps, Sum(), settings, RunReport())
+    assert got == s.sum()
+    (shown,) = bar.bars
+    assert shown.total == total and shown.stopped_at == total
+    assert shown.seen == sorted(shown.seen) and len(set(shown.seen)) > 2
+
+
+def dask_config(where: str) -> Any:
+    if where == "synchronous":
+        return dask.config.set(scheduler="synchronous")
+    return contextlib.nullcontext()

@@ -252,7 +252,43 @@ def _truncated_gzip(tmp_path: Path, n: int = 50_000) -> tuple[Path, list[str]]:
     return path, original[:whole]
 
 
-def test_truncated_gzip_delivers_every_line_before_the_damage(tmp_path: Path) -> None:
+@pytest.fixture(params=["gzip", "isal"])
+def gzip_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each gzip test runs with Python's gzip and with ISA-L's (skipped where not installed)."""
+    if request.param == "isal":
+        igzip = pytest.importorskip("isal.igzip")
+        monkeypatch.setattr(compress, "gzip_module", lambda: igzip)
+    else:
+        monkeypatch.setattr(compress, "gzip_module", lambda: gzip)
+    return str(request.param)
+
+
+def test_the_gzip_reader_is_the_one_asked_for(tmp_path: Path, gzip_reader: str) -> None:
+    path = tmp_path / "log.gz"
+    path.write_bytes(gzip.compress(b"a\nb\n"))
+    with open_file(path) as f:
+        assert (type(f.buffer) is gzip.GzipFile) == (gzip_reader == "gzip")
+        assert f.read() == "a\nb\n"
+
+
+@pytest.mark.parametrize("at", [0.01, 0.5])
+def test_damage_in_a_gzip_stream_that_cannot_seek_is_one_of_damage(
+    gzip_reader: str, at: float
+) -> None:
+    data = bytearray(gzip.compress(b"".join(b"line %d\n" % i for i in range(20_000))))
+    start = max(10, int(len(data) * at))
+    for i in range(start, start + 8):
+        data[i] ^= 0xFF
+    with compress.open_stream(io.BytesIO(bytes(data))) as f, pytest.raises(compress.DAMAGE):
+        f.read()
+    whole = gzip.compress(b"".join(b"line %d\n" % i for i in range(20_000)))
+    with compress.open_stream(io.BytesIO(whole[: len(whole) // 2])) as f, pytest.raises(EOFError):
+        f.read()
+
+
+def test_truncated_gzip_delivers_every_line_before_the_damage(
+    tmp_path: Path, gzip_reader: str
+) -> None:
     path, good = _truncated_gzip(tmp_path)
     got: list[str] = []
     with pytest.raises(CorruptFileError) as info:
@@ -276,7 +312,22 @@ def test_corrupt_archive_names_the_file(tmp_path: Path, kind: str) -> None:
         Stream.lines(path).count()
 
 
-def test_concatenated_gzip_members(tmp_path: Path) -> None:
+@pytest.mark.parametrize("at", [0.01, 0.5])  # in the first deflate block, or in the middle
+def test_corrupt_gzip_names_the_file_with_either_reader(
+    tmp_path: Path, gzip_reader: str, at: float
+) -> None:
+    data = bytearray(gzip.compress(b"".join(b"line %d\n" % i for i in range(20_000))))
+    start = max(10, int(len(data) * at))
+    for i in range(start, start + 8):
+        data[i] ^= 0xFF
+    path = tmp_path / "log.gz"
+    path.write_bytes(bytes(data))
+    for query in (Stream.lines(path), Stream.lines(path).parse_apache()):
+        with pytest.raises(CorruptFileError, match=r"log\.gz is damaged after line"):
+            query.count()
+
+
+def test_concatenated_gzip_members(tmp_path: Path, gzip_reader: str) -> None:
     path = tmp_path / "multi.gz"
     path.write_bytes(gzip.compress(b"a\nb\n") + gzip.compress(b"c\n"))
     assert Stream.lines(path).list() == ["a\n", "b\n", "c\n"]

@@ -82,6 +82,7 @@ def test_missing_extras_name_the_pip_command(monkeypatch: pytest.MonkeyPatch) ->
     ):
         Stream(ROWS).to_polars()
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    monkeypatch.setitem(sys.modules, "tqdm.std", None)  # the bar outside a notebook
     s = Stream(ROWS).progress()  # building is fine; the run says what is missing
     with pytest.raises(ImportError, match=r"pip install streamql\[progress\]"):
         s.count()

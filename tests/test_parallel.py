@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import io
 import multiprocessing
 import pickle
 import warnings
@@ -13,11 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streamql import F, ParseError, RejectedLinesWarning, Stream, StreamError, parallel
+from streamql import F, ParseError, RejectedLinesWarning, Stream, StreamError, parallel, progress
 from streamql.aggregates import Count, CountBy, Sum
 from streamql.base import Settings
 from streamql.engine import RunReport
 from streamql.engines import engine_named, register_engine, unregister_engine
+from streamql.progress import Progress
 
 pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
@@ -270,3 +273,117 @@ def test_engines_are_registered_by_name(tmp_path: Path) -> None:
         engine_named("echo")
     with pytest.raises(TypeError, match="must have a run"):
         register_engine("bad", object())  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------ progress bars
+
+
+class SpyBar:
+    """A progress bar that records the bytes it was shown (the engine drives it as it does tqdm)."""
+
+    every = 1024
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.seen: list[int] = []
+        self.stopped_at: int | None = None
+
+    def started(self, ctx: Any) -> None:
+        self.total = ctx.bytes_total
+
+    def ticked(self, ctx: Any, items: int) -> None:
+        self.seen.append(ctx.position())
+
+    def stopped(self, ctx: Any) -> None:
+        self.stopped_at = ctx.position()
+
+
+class SpyProgress(Progress):
+    def bar(self, every: int = 1024) -> Any:
+        self.bars.append(SpyBar())  # type: ignore[attr-defined]
+        return self.bars[-1]  # type: ignore[attr-defined]
+
+
+def spy() -> SpyProgress:
+    found = SpyProgress()
+    object.__setattr__(found, "bars", [])
+    return found
+
+
+def progress_tree(tmp_path: Path) -> tuple[list[Path], int]:
+    plain = tmp_path / "access-log"
+    plain.write_text("".join(f"h{i % 7} - - x {200 + i % 3} {i}\n" for i in range(60_000)))
+    packed = tmp_path / "access-log.1.gz"
+    packed.write_bytes(gzip.compress(b"".join(plain.read_bytes().splitlines(True)[:9000])))
+    paths = [plain, packed]
+    return paths, sum(p.stat().st_size for p in paths)
+
+
+@pytest.mark.parametrize("pushed", [True, False])
+def test_a_progress_bar_follows_the_parts_in_their_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pushed: bool
+) -> None:
+    monkeypatch.setattr(parallel, "MIN_PART_BYTES", 100_000)
+    monkeypatch.setattr(progress, "REPORT_SECONDS", 0.0)  # every tick: many moves to see
+    paths, total = progress_tree(tmp_path)
+    s = Stream.lines(*paths).field(5).map(int)
+    agg = Sum() if pushed else CountBy(lambda n: n % 3)
+    bar = spy()
+    settings = Settings("processes", workers=2, progress=bar)
+    got = engine_named("processes").run(s.steps, agg, settings, RunReport())
+    assert got == s.aggregate(agg)
+    (shown,) = bar.bars
+    assert shown.total == total and shown.stopped_at == total
+    assert shown.seen == sorted(shown.seen) and len(set(shown.seen)) > 2
+    assert 0 < shown.seen[0] < total
+
+
+def test_progress_draws_a_bar_with_the_processes_engine(tmp_path: Path) -> None:
+    paths, _ = progress_tree(tmp_path)
+    out = io.StringIO()
+    s = Stream.lines(*paths).field(5).map(int)
+    assert s.progress(file=out).sum(engine="processes") == s.sum()
+    assert "100%" in out.getvalue()
+
+
+# ------------------------------------------------------------ line numbers
+
+
+def bare_cr_log(tmp_path: Path) -> tuple[Path, int]:
+    """A log whose first half ends its lines with a bare CR, then a bad line further on.
+
+    Returns the path and the line number of the bad line as reading counts
+    lines (a bare CR ends one, as in Python's universal newlines).
+    """
+    good = "".join(f"h{i} - - x 200 {i}\r" for i in range(3000))
+    more = "".join(f"h{i} - - x 200 {i}\r\n" for i in range(3000))
+    path = tmp_path / "access-log"
+    path.write_bytes((good + more + "bad\n" + "h - - x 200 1\n" * 100).encode())
+    return path, 6001
+
+
+@pytest.mark.parametrize("engine", ["processes", "dask"])
+def test_rejects_name_the_line_reading_gives_after_bare_crs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str
+) -> None:
+    scheduler: Any = contextlib.nullcontext()
+    if engine == "dask":
+        scheduler = pytest.importorskip("dask").config.set(scheduler="synchronous")
+    monkeypatch.setattr(parallel, "MIN_PART_BYTES", 4000)  # the bad line in a later part
+    path, bad = bare_cr_log(tmp_path)
+    s = Stream.lines(path).field(5)
+    n = quiet(s.count)
+    assert s.last_run.first_reject["lineno"] == bad
+    report = RunReport()
+    settings = Settings(engine, workers=4)
+    with scheduler:
+        assert quiet(lambda: engine_named(engine).run(s.steps, Count(), settings, report)) == n
+    assert report.first_reject["lineno"] == bad
+    assert report.rejected == s.last_run.rejected
+
+
+def test_a_crlf_across_the_counting_blocks_ends_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "log"
+    path.write_bytes(b"x" * ((1 << 20) - 1) + b"\r\n" + b"a\rb\n")
+    with open(path, newline=None) as f:
+        assert parallel._count_lines(str(path), path.stat().st_size) == len(f.readlines()) == 3
