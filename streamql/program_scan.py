@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from . import cprogram
 from .logformat import LogFormat, Program, program_columns_of
 from .scan import _hit_lines
 
@@ -35,9 +36,25 @@ __all__ = ["program_columns", "ROWS", "C_PROGRAM", "FormatReader", "MAX_NEEDLES"
 ROWS = "#rows"
 MAX_NEEDLES = 16
 
-#: The C interpreter of programs, once built: same arguments and answers as
-#: :func:`program_columns` (set by the C scanner's module; None: the regex runs).
-C_PROGRAM: Callable[..., dict[str, list[Any]] | None] | None = None
+
+def _c_program(
+    block: str, program: Program, capture: tuple[str, ...], needles: tuple[str, ...]
+) -> dict[str, list[Any]] | None:
+    """:func:`program_columns` by the C scanner (:mod:`streamql.cprogram`)."""
+    if not needles:
+        return cprogram.columns(block, program, capture)
+    found = cprogram.hits(block, program, capture, needles)
+    if found is None:
+        return None
+    columns, rows = found
+    return {**columns, ROWS: list(range(_line_count(block))) if rows is None else rows}
+
+
+#: The C interpreter of programs where it is built: same arguments and answers
+#: as :func:`program_columns` (None: the regex runs; ``STREAMQL_PURE=1`` sets that).
+C_PROGRAM: Callable[..., dict[str, list[Any]] | None] | None = (
+    _c_program if cprogram.available() else None
+)
 
 
 def _line_count(block: str) -> int:

@@ -453,6 +453,8 @@ def expected_request(text: str) -> dict[str, str]:
         return dict(zip(("method", "request", "proto"), parts, strict=True))
     if len(parts) == 2:
         return {"method": parts[0], "request": parts[1], "proto": ""}
+    if len(parts) > 3 and parts[0] and parts[-1].startswith("HTTP/"):  # a URI with spaces
+        return {"method": parts[0], "request": " ".join(parts[1:-1]), "proto": parts[-1]}
     return {"method": "", "request": text, "proto": ""}
 
 
