@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from typing import Any
 
-from .aggregates import Aggregate, Reads, reads_of
+from .aggregates import KINDS, Aggregate, Reads, reads_of
 from .apache import RequestParts, _parse, check_format
 from .apache_schema import BLOCK_FIELDS, REQUEST_PARTS
 from .blocks import BlockCursor, block_lines, numbered, renumbered
@@ -220,15 +220,18 @@ class _Spec:
     def __init__(self, name: str | None, agg: Aggregate, reads: Reads, where: Expr | None):
         self.name, self.agg, self.reads, self.where = name, agg, reads, where
         self.column = reads.field
+        self.columns = reads.fields  # kind "columns": several, folded by fold_columns
         self.tested = tuple(sorted(where.fields())) if where is not None else ()
         self.select = where.compile_columns(self.tested) if where is not None else None
 
     def fields(self) -> set[str]:
-        return {*self.tested, *([self.column] if self.column else [])}
+        return {*self.tested, *([self.column] if self.column else []), *self.columns}
 
     def fold(self, state: Any, values: Any, record: Callable[[int], Any]) -> Any:
         if self.reads.kind == "key":
             return self.agg.fold_keyed(state, values, record)  # type: ignore[attr-defined]
+        if self.reads.kind == "columns":
+            return self.agg.fold_columns(state, values)
         return self.agg.fold(state, values)
 
 
@@ -249,7 +252,7 @@ def _aggregate(
     needles: tuple[str, ...],
     own: bool,
 ) -> Iterator[Any]:
-    parts = reads_of(agg)
+    parts = reads_of(agg, kinds=(*KINDS, "columns"))
     if parts is None:
         raise TypeError(f"parse_apache_blocks: {agg!r} cannot be folded from columns")
     many = len(parts) > 1 or parts[0][0] is not None
@@ -305,12 +308,25 @@ def _values(
     reader: _TunedReader | FormatReader,
 ) -> Any:
     """The values ``spec`` folds from a block: its column at ``rows`` (None: every row)."""
+    if spec.columns:  # several columns, in the order the aggregation declared them
+        return [_cut(name, rows, raw, columns, reader) for name in spec.columns]
     if spec.column is None:  # a count
         return range(lines) if rows is None else rows
-    if spec.column in columns:
-        values = columns[spec.column]
+    return _cut(spec.column, rows, raw, columns, reader)
+
+
+def _cut(
+    name: str,
+    rows: list[int] | None,
+    raw: dict[str, Any],
+    columns: dict[str, list[Any]],
+    reader: _TunedReader | FormatReader,
+) -> Any:
+    """One field's values at ``rows`` (None: every row), cut or built for those rows only."""
+    if name in columns:
+        values = columns[name]
         return values if rows is None else list(map(values.__getitem__, rows))
-    return reader.field(spec.column, raw, rows)  # built for those rows only
+    return reader.field(name, raw, rows)
 
 
 def _record_maker(

@@ -36,7 +36,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .aggregates import reads_of
+from .aggregates import KINDS, reads_of
 from .expr import Expr, Logic
 from .plan import Step
 from .prescan import LineTest, needles_test, safe_needles, search_for
@@ -225,12 +225,13 @@ def for_aggregate(steps: Sequence[Step], agg: Any, options: Options = DEFAULT) -
         or not _line_source(steps, end - 2)
     ):
         return unchanged
-    parts = reads_of(agg)  # what each aggregation reads, as it declares
+    parts = reads_of(agg, kinds=(*KINDS, "columns"))  # what each aggregation reads
     if parts is None:
         return unchanged
     read: set[str] = set()
     for _, part, reads in parts:
         read |= {reads.field} if reads.field is not None else set()
+        read |= set(reads.fields)
         read |= part.where.fields() if isinstance(part.where, Expr) else set()
     # Columns of fields every record has: a missing one raises in the plain plan.
     allowed = schema.columns() & schema.present()
