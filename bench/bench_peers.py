@@ -116,7 +116,7 @@ STREAMQL = (
     NORMAL
     + f"""
 sys.path.insert(0, {str(REPO)!r})
-from streamql import Stream, F
+from streamql import F, Stream
 from streamql.aggregates import Count, CountBy, Distinct, Sum
 log = Stream.lines(PATH).parse_apache()
 clog = lambda: log
@@ -256,18 +256,17 @@ QUESTIONS = [
         ("", "{ c[$7]++ } END { " + COUNT_OUT + " }", _mawk_top(10)),
     ),
     Question(
-        # LEAD: switch the streamql rows to log.group_by(F.datetime.hour, bytes=Sum("bytes"))
-        # once the expressions land; today's form is the project's notebook's (holds records).
         "hourly",
         "bytes per hour",
         "access",
         {
             "tutorial": "c = Counter()\nfor r in log: c[int(r['datetime'][12:14])] += r['bytes']\n"
             "answer = counts(c.items())",
-            "streamql": "answer = counts(log.group_by(lambda r: r['datetime'].hour, "
-            "agg=lambda rs: sum(r['bytes'] for r in rs)).items())",
-            "processes": "answer = counts(log.group_by(lambda r: r['datetime'].hour, "
-            "agg=lambda rs: sum(r['bytes'] for r in rs), engine='processes').items())",
+            "streamql": "g = log.group_by(F.datetime.hour, bytes=Sum('bytes'))\n"
+            "answer = counts((k, row.bytes) for k, row in g.items())",
+            "processes": "g = log.using('processes')"
+            ".group_by(F.datetime.hour, bytes=Sum('bytes'))\n"
+            "answer = counts((k, row.bytes) for k, row in g.items())",
             "polars": "answer = counts(log.group_by(pl.col('c3').str.slice(13, 2)"
             ".cast(pl.Int64)).agg(nbytes.sum()).collect().rows())",
             "duckdb": "answer = counts(q(f'SELECT CAST(substr(c3, 14, 2) AS INTEGER), "
@@ -315,8 +314,6 @@ QUESTIONS = [
         ("", '$7 ~ /\\.zip$/ { s += $10 } END { printf "%.0f\\n", s }', lambda out: int(out)),
     ),
     Question(
-        # LEAD: switch the streamql rows to .where(F.agent.contains("bot", case=False))
-        # once the expressions land.
         "agents",
         'agent contains "bot" (any case) + top 5 of them',
         "combined",
@@ -324,10 +321,10 @@ QUESTIONS = [
             "tutorial": "bots = Counter(r['agent'] for r in clog() "
             "if 'bot' in r['agent'].lower())\n"
             "answer = {'n': sum(bots.values()), 'top': top(bots.items(), 5)}",
-            "streamql": "a = clog().where(lambda r: 'bot' in r['agent'].lower())"
+            "streamql": "a = clog().where(F.agent.contains('bot', case=False))"
             ".aggregate(n=Count(), top=CountBy('agent', n=20))\n"
             "answer = {'n': a['n'], 'top': top(a['top'].items(), 5)}",
-            "processes": "a = clog().where(lambda r: 'bot' in r['agent'].lower())"
+            "processes": "a = clog().where(F.agent.contains('bot', case=False))"
             ".aggregate(n=Count(), top=CountBy('agent', n=20), engine='processes')\n"
             "answer = {'n': a['n'], 'top': top(a['top'].items(), 5)}",
             "polars": "log = frame('\"', 7).filter(pl.col('c5').str.to_lowercase()"
