@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -81,8 +82,9 @@ def wait_until(condition: Any, what: str, seconds: float = 60) -> None:
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 
 SCRIPT_HEAD = """
-import os, signal, sys, time
+import faulthandler, os, signal, sys, time
 from pathlib import Path
+faulthandler.register(signal.SIGUSR1, all_threads=True)  # the test asks where a slow one is
 from streamql import Stream, StreamError, parallel
 parallel.MIN_PART_BYTES = 100
 path, marks = sys.argv[1], Path(sys.argv[2])
@@ -198,7 +200,15 @@ Stream.lines(path).map(stuck).using("processes", workers=2).count()
             wait_until(lambda: len(list(marks.iterdir())) == 2, "both workers to start")
             workers = [int(p.name) for p in marks.iterdir()]
             parent.send_signal(signum)
-            parent.wait(timeout=60)
+            try:
+                parent.wait(timeout=120)  # bounds a hang only
+            except subprocess.TimeoutExpired:
+                parent.send_signal(signal.SIGUSR1)  # its stacks, to say where it hangs
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    parent.wait(timeout=5)  # time to write them; it is killed next anyway
+                parent.kill()
+                _, err = parent.communicate()
+                pytest.fail(f"the parent did not end on {signum!r}:\n{err.decode()}")
         finally:
             if parent.poll() is None:
                 parent.kill()
