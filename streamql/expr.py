@@ -38,12 +38,19 @@ True
 from __future__ import annotations
 
 import keyword
-from typing import Any
+from collections.abc import Callable
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
 
-from .apache_schema import APACHE
+from ._lazy import lazy
 from .expr_tree import Arith, Compare, Const, Expr, Logic, Method, Not, Part
 
-__all__ = ["Expr", "F", "field_equals", "Field", "Path"]
+if TYPE_CHECKING:
+    from . import apache_schema
+else:  # only F.<TAB> lists its fields: loaded then
+    apache_schema = lazy("streamql.apache_schema")
+
+__all__ = ["Expr", "F", "field_equals", "Field", "Path", "key_function"]
 __all__ += ["Arith", "Compare", "Const", "Logic", "Method", "Not", "Part"]  # the tree's nodes
 
 
@@ -150,7 +157,7 @@ class _FieldFactory:
         return Field(keys[0]) if len(keys) == 1 else Path(keys)
 
     def __dir__(self) -> list[str]:
-        return [f.name for f in APACHE.fields]
+        return [f.name for f in apache_schema.APACHE.fields]
 
     def __repr__(self) -> str:
         return "F"
@@ -173,3 +180,12 @@ def _field_key(key: object) -> str:
     if not isinstance(key, str):
         raise TypeError(f"F: expected a field name, got {key!r}")
     return key
+
+
+def key_function(stage: str, key: object) -> Callable[[Any], Any] | None:
+    """Turn a field name (or index) into a getter; pass callables and None through."""
+    if key is None or callable(key):
+        return key
+    if isinstance(key, (str, int)):
+        return itemgetter(key)
+    raise TypeError(f"{stage}: expected a field name or a function, got {key!r}")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from operator import itemgetter
 from typing import IO, Any, TypeVar
 
 from ._toolz import drop, take, unique
+from .expr import key_function
 
 __all__ = [
     "map_items",
@@ -19,7 +19,6 @@ __all__ = [
     "LastSeen",
     "storelast",
     "generate",
-    "key_function",
 ]
 
 T = TypeVar("T")
@@ -37,15 +36,6 @@ def _count_arg(stage: str, n: object) -> int:
 def _callable_arg(stage: str, func: object) -> None:
     if not callable(func):
         raise TypeError(f"{stage}: func must be callable, got {func!r}")
-
-
-def key_function(stage: str, key: object) -> Callable[[Any], Any] | None:
-    """Turn a field name (or index) into a getter; pass callables and None through."""
-    if key is None or callable(key):
-        return key
-    if isinstance(key, (str, int)):
-        return itemgetter(key)
-    raise TypeError(f"{stage}: expected a field name or a function, got {key!r}")
 
 
 def map_items(func: Callable[[T], U], items: Iterable[T]) -> Iterator[U]:

@@ -20,7 +20,7 @@ from . import cancel
 from .aggregates import Aggregate, Collect
 from .context import RunContext
 from .defaults import MAX_FUTURE, MISSING
-from .flow import key_function
+from .expr import key_function
 from .shutdown import add_stop
 
 __all__ = ["MAX_FUTURE", "until", "scan", "window", "Window", "merge_by_time", "event_seconds"]

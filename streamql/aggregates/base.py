@@ -50,8 +50,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 from ..errors import FieldError
-from ..expr import Expr, Field
-from ..flow import key_function
+from ..expr import Expr, Field, key_function
 
 __all__ = ["Aggregate", "Reads", "Many", "EMPTY", "KINDS", "Where", "check", "run", "reads_of"]
 __all__ += ["expr_reads", "field_label", "value_getter"]
