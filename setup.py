@@ -1,8 +1,9 @@
-"""Setuptools shim: metadata lives in setup.cfg; this adds the optional C scanner.
+"""Setuptools shim: metadata lives in setup.cfg; this adds the optional C scanners.
 
 ``streamql._scanner`` checks blocks of Apache log lines in C. It is optional:
 where it cannot be compiled (no C compiler), the install goes on and streamql
 uses the same check written as a regular expression, only slower.
+``streamql._logfmt`` cuts logfmt lines in C, optional in the same way.
 """
 
 from setuptools import Extension, setup
@@ -13,6 +14,11 @@ setup(
             "streamql._scanner",
             ["streamql/_scanner.c"],
             optional=True,
-        )
+        ),
+        Extension(
+            "streamql._logfmt",
+            ["streamql/_logfmt.c"],
+            optional=True,
+        ),
     ]
 )

@@ -189,8 +189,8 @@ class ParserMethods(StreamBase[T]):
         >>> from streamql import Stream
         >>> lines = ['at=info path=/ duration=0.25 msg="ok done"', 'at=error duration=1.5 msg="x']
         >>> log = Stream(lines).parse_logfmt(types={"duration": float})
-        >>> log.sum("duration")
-        0.25
+        >>> log.first()
+        {'at': 'info', 'path': '/', 'duration': 0.25, 'msg': 'ok done'}
         >>> log.rejects.first()["reason"]
         'unterminated quoted value at column 27'
         """

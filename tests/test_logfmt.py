@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamql import FieldError, ParseError, RejectedLinesWarning, Stream, parallel
+from streamql import FieldError, ParseError, RejectedLinesWarning, Stream, logfmt, parallel
 from streamql.logfmt import format_logfmt, parse_logfmt
 from streamql.sample_json import logfmt_line, sample_records, write_sample_log
 
@@ -79,6 +79,48 @@ def test_any_line_is_a_record_or_a_reject(lines: list[str]) -> None:
     assert len(got) == len(lines)
     for item in got:
         assert isinstance(item, dict)
+
+
+# Lines built from the characters the rules turn on, so most of them come
+# close to the edge of a rule (an escape, a quote, a space that is not ASCII).
+edgy_lines = st.lists(
+    st.sampled_from(list('ab=" \\\t\nuD8F0/nrtx\x1c\xa0é\U0001f600')), max_size=40
+).map("".join)
+
+
+def cut_both_ways(line: str, keys: tuple[str, ...] | None) -> tuple[Any, Any]:
+    """One line through the C cut and through the reference regex cut."""
+
+    def reference() -> Any:
+        try:
+            return list(logfmt._record(line, keys).items())
+        except ValueError as exc:
+            return exc.args[0]
+
+    got = logfmt._c_record(line, keys)  # type: ignore[misc]
+    if got is None:
+        got = logfmt._diagnose(line)
+    return (list(got.items()) if isinstance(got, dict) else got), reference()
+
+
+@pytest.mark.skipif(not logfmt.cut_in_c(), reason="the C extension is not built")
+@settings(max_examples=2000, deadline=None)
+@given(
+    edgy_lines | st.text() | records.map(format_logfmt),
+    st.none() | st.sampled_from([("a",), ("b", "a"), ("ab",), ("a", "b", "é"), ("msg",)]),
+)
+def test_the_c_cut_agrees_with_the_regex(line: str, keys: tuple[str, ...] | None) -> None:
+    c, reference = cut_both_ways(line, keys)
+    assert c == reference  # the same pairs in the same order, or the same reason
+
+
+@pytest.mark.skipif(not logfmt.cut_in_c(), reason="the C extension is not built")
+def test_the_c_cut_on_long_and_wide_lines() -> None:
+    many = " ".join(f"k{i}=v{i}" for i in range(200))  # more pairs than the C stack holds
+    for line in (many, 'a="' + '\\"' * 50_000, "k=" + "x" * 1_000_000, 'k="\\uzzzz"'):
+        for keys in (None, ("k", "k199")):
+            c, reference = cut_both_ways(line, keys)
+            assert c == reference
 
 
 def test_hostile_lines_stay_linear_and_never_crash() -> None:
