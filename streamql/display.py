@@ -52,13 +52,6 @@ PREVIEW_SECONDS = 1.0
 """How long the notebook preview of a Stream may run, in seconds."""
 
 _TICK = 0.01  # how often a peek with a stop Event looks at it, in seconds
-# Steps with side effects that a peek may still run: they only read, buffer or
-# stop (opening files, a background thread that the run joins, until).
-_HARMLESS = frozenset({"open", "storelast", "until", "background"})
-# Sources that listen on the network: previewing one would bind a port.
-_LISTENERS = frozenset({"receive_from", "tcp_connections", "udp_messages", "tcp_lines"})
-# Sources whose run takes items away from their owner (a queue), like a one-shot.
-_CONSUMING = frozenset({"from_queue"})
 
 
 # ----------------------------------------------------------------- replaying
@@ -138,13 +131,12 @@ def _peeked(replay: Replay) -> Iterator[Any]:
 
 def consumes(step: Step) -> bool:
     """Say whether running the source ``step`` takes items no later run can read again."""
-    return step.one_shot or step.name in _CONSUMING
+    return step.one_shot or step.effect == "consumes"
 
 
 def _peek_plan(stream: StreamBase[Any]) -> tuple[Step, ...]:
     """The steps a peek runs: a consuming source is read through a kept :class:`Replay`."""
-    # A progress bar is for real runs; a peek would only flash one.
-    steps = tuple(s for s in stream.steps if s.name != "progress")
+    steps = stream.steps
     first = steps[0]
     if not consumes(first):
         return steps
@@ -173,7 +165,7 @@ def preview_blocker(stream: StreamBase[Any]) -> str | None:
     """
     steps = stream.steps
     first = steps[0]
-    if first.name in _LISTENERS:
+    if first.effect == "listens":
         return f"{first.name}() listens on the network"
     for arg in first.args:
         if isinstance(arg, StreamBase):
@@ -183,7 +175,7 @@ def preview_blocker(stream: StreamBase[Any]) -> str | None:
             if reason is not None:
                 return reason
     for step in steps[1:]:
-        if not step.pure and step.name not in _HARMLESS:
+        if not step.pure and step.effect != "reads":
             return f"{step.render()} has side effects"
     return None
 

@@ -27,7 +27,7 @@ from .defaults import (
     TCP_CONNECTIONS,
     TCP_MAX_LINE,
 )
-from .plan import Step, render_call
+from .plan import Step, render_args
 
 if TYPE_CHECKING:
     from . import follow as _follow
@@ -59,7 +59,7 @@ def _source(
 ) -> Step:
     """Check a live source's arguments now (by building and closing it), and make its step."""
     func(*args, **kwargs).close()
-    shown = render_call(name, args, kwargs)[len(name) + 1 : -1]
+    shown = render_args(args, kwargs)
     return Step(
         name, func, args, tuple(kwargs.items()), source=True, uses_ctx=True, shown=shown, **flags
     )
@@ -170,7 +170,12 @@ class LiveMethods(StreamBase[T]):
         given = {"shutdown": shutdown, "poll": poll, "on_bind": on_bind}
         kwargs = _set({"shutdown": None, "poll": _POLL, "on_bind": None}, given)
         step = _source(
-            "tcp_connections", netsources.tcp_connections, (address,), kwargs, infinite=True
+            "tcp_connections",
+            netsources.tcp_connections,
+            (address,),
+            kwargs,
+            infinite=True,
+            effect="listens",
         )
         return cls._of((step,))
 
@@ -195,7 +200,12 @@ class LiveMethods(StreamBase[T]):
         given = {"shutdown": shutdown, "poll": poll, "on_bind": on_bind}
         kwargs = _set({"shutdown": None, "poll": _POLL, "on_bind": None}, given)
         step = _source(
-            "udp_messages", netsources.udp_messages, (address, maxsize), kwargs, infinite=True
+            "udp_messages",
+            netsources.udp_messages,
+            (address, maxsize),
+            kwargs,
+            infinite=True,
+            effect="listens",
         )
         return cls._of((step,))
 
@@ -240,7 +250,13 @@ class LiveMethods(StreamBase[T]):
         }
         kwargs = _set(defaults, given)
         step = _source(
-            "tcp_lines", netsources.tcp_lines, (address,), kwargs, infinite=True, rejects=True
+            "tcp_lines",
+            netsources.tcp_lines,
+            (address,),
+            kwargs,
+            infinite=True,
+            rejects=True,
+            effect="listens",
         )
         return cls._of((step,))
 
@@ -306,6 +322,7 @@ class LiveMethods(StreamBase[T]):
             uses_ctx=True,
             rowwise=False,
             pure=False,
+            effect="reads",
             keeps_schema=True,
         )
 

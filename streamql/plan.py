@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from .expr import Expr
     from .schema import Schema
 
-__all__ = ["Step", "render_call", "render_value"]
+__all__ = ["Effect", "Step", "render_args", "render_call", "render_value"]
+
+#: What a step that is not pure does, as a notebook preview needs to know (see Step).
+Effect = Literal["", "reads", "consumes", "listens"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +52,12 @@ class Step:
     - ``files_read``: the step yields the lines of files; given the plan up to
       it, this says which files, and the options they are read with, so an
       engine can cut them into parts (``engine="processes"``).
+    - ``effect``: what a step that is not ``pure`` does, where a notebook
+      preview needs to know: ``"reads"`` (it only reads, buffers or stops, so
+      a preview may run it: opening files, a thread the run joins, ``until``),
+      ``"consumes"`` (a source whose run takes items away from their owner,
+      a queue), ``"listens"`` (a source that listens on the network). ``""``:
+      nothing declared, and a preview refuses an impure step.
 
     The declared properties are the Step's own fields, never the function's
     arguments: ``args`` and ``kwargs`` go to ``func`` and nothing else.
@@ -73,6 +82,7 @@ class Step:
     condition: Expr | None = None
     variants: tuple[tuple[str, Callable[..., Iterable[Any]]], ...] = ()
     files_read: Callable[[tuple[Step, ...]], tuple[list[str], dict[str, Any]]] | None = None
+    effect: Effect = ""
     # How the step reads in repr(), when not its arguments (e.g. where(status=404)).
     shown: str | None = None
     # Optimiser bookkeeping: the passes that produced or changed this step.

@@ -88,7 +88,9 @@ class RoutingMethods(StreamBase[T]):
         [1, 2]
         """
         threads.from_queue(q).close()  # checks the argument now
-        return cls._of((_source("from_queue", threads.from_queue, (q,), pure=False),))
+        return cls._of(
+            (_source("from_queue", threads.from_queue, (q,), pure=False, effect="consumes"),)
+        )
 
     @classmethod
     def multiplex(cls, *streams: StreamBase[Any], maxsize: int = DEFAULT_MAXSIZE) -> Stream[Any]:
@@ -197,6 +199,7 @@ class RoutingMethods(StreamBase[T]):
             kwargs=kwargs,
             rowwise=False,
             pure=False,
+            effect="listens",
             infinite=senders is None,
         )
         return cls._of((step,))
@@ -218,6 +221,7 @@ class RoutingMethods(StreamBase[T]):
             kwargs,
             rowwise=False,
             pure=False,
+            effect="reads",
             keeps_schema=True,
         )
 

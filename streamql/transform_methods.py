@@ -71,6 +71,7 @@ class TransformMethods(StreamBase[T]):
             uses_ctx=True,
             rowwise=False,
             pure=False,
+            effect="reads",
             reads_files=True,
         )
 
@@ -320,7 +321,13 @@ class TransformMethods(StreamBase[T]):
         [('1', 'a 1'), ('2', 'b 2')]
         """
         return self._then(
-            "storelast", flow.storelast, (flow.LastSeen(),), pure=False, shown="", keeps_schema=True
+            "storelast",
+            flow.storelast,
+            (flow.LastSeen(),),
+            pure=False,
+            effect="reads",
+            shown="",
+            keeps_schema=True,
         )
 
     @property
