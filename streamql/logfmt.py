@@ -72,7 +72,8 @@ def cut_in_c() -> bool:
     """Tell whether logfmt lines are cut in C here (built, and ``STREAMQL_PURE`` not set).
 
     Both cuts give the same records and the same reasons (the tests check them
-    on the same lines); the C one is about 3x faster on a 13-pair line.
+    on the same lines); with the C one, ``bench/bench_json.py`` measures
+    ``parse_logfmt`` at 3.6x to 4.6x the speed of a hand-written regex loop.
 
     >>> cut_in_c() in (True, False)
     True
