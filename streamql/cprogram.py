@@ -40,9 +40,10 @@ or None for a piece that is checked but never captured.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
+
+from .defaults import PURE
 
 __all__ = [
     "APACHE_PROGRAMS",
@@ -71,7 +72,7 @@ try:
 except ImportError:  # built without a C compiler: the regex implementation does the job
     _compile_c = _scan_c = None
     _WHY_NOT = "the C scanner is not built"
-if os.environ.get("STREAMQL_PURE"):
+if PURE:
     _compile_c = _scan_c = None
 
 

@@ -6,6 +6,7 @@ signatures and the functions that enforce it read one value.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 __all__ = [
@@ -25,7 +26,12 @@ __all__ = [
     "TCP_MAX_LINE",
     "TCP_CONNECTIONS",
     "MISSING",
+    "PURE",
 ]
+
+#: ``STREAMQL_PURE=1`` in the environment: the C extensions stay unused and
+#: their pure-Python twins run (the tests compare the two).
+PURE = bool(os.environ.get("STREAMQL_PURE"))
 
 MAX_LINE = 1 << 20
 """The longest line a line source hands out: 1 MiB (characters of text; bytes for follow).

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import functools
 import operator
-import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, overload
 
 from .context import Errors, ItemCursor, Reject, RunContext, check_errors
+from .defaults import PURE
 from .field_types import Conversion, check_conversions, convert, result_type
 from .schema import Field, Schema
 
@@ -64,7 +64,7 @@ try:  # the same rules cut in C, when the extension is built (``STREAMQL_PURE`` 
     from ._logfmt import record as _c_record
 except ImportError:
     _c_record = None
-if os.environ.get("STREAMQL_PURE"):
+if PURE:
     _c_record = None
 
 

@@ -28,7 +28,6 @@ True
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
@@ -36,6 +35,7 @@ from typing import Any
 
 from .apache_schema import BLOCK_FIELDS
 from .apache_time import _timezone
+from .defaults import PURE
 from .logformat import MAX_DIGITS
 from .request_line import RequestParts
 
@@ -129,7 +129,7 @@ try:
     _c_scan = _scanner.scan
 except ImportError:  # built without a C compiler: the regex does the same job
     _c_scan, _WHY_NOT = None, "the C scanner is not built"
-if os.environ.get("STREAMQL_PURE"):
+if PURE:
     _c_scan = None
 
 #: True when blocks are checked by the C scanner, False when by the regex.
