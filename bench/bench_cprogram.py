@@ -2,7 +2,7 @@
 
 ``_scanner.scan`` is written for Apache common and combined lines;
 ``_scanner.program_scan`` runs any format's line program
-(:mod:`streamql.cprogram`). Both run here over the same blocks of lines
+(:mod:`streamql.formats.access.cprogram`). Both run here over the same blocks of lines
 (about ``BLOCK_CHARS`` each, as streamql reads them), cutting the same
 fields, interleaved in rounds; the best (min) round counts and the ratio
 program / hand-written is printed (target: at most 1.10). Every block is
@@ -39,9 +39,9 @@ sys.path.insert(0, str(HERE))
 
 from makebig import sample_lines  # noqa: E402
 
-from streamql import _scanner, cprogram  # noqa: E402
-from streamql.apache_schema import BLOCK_FIELDS  # noqa: E402
-from streamql.batches import BLOCK_CHARS  # noqa: E402
+from streamql.formats.access import _scanner, cprogram  # noqa: E402
+from streamql.formats.access.apache_schema import BLOCK_FIELDS  # noqa: E402
+from streamql.ops.batches import BLOCK_CHARS  # noqa: E402
 
 DATA_DIRS = [REPO.parent / "shared" / "data", REPO.parent.parent / "shared" / "data"]
 CODES = {"auto": 0, "common": 1, "combined": 2}

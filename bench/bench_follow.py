@@ -2,7 +2,7 @@
 
 Latency: a writer thread appends lines carrying their write time
 (``time.perf_counter``) at ``--rate`` lines/s, flushing each; the follower
-(``streamql.follow.follow``, default poll 0.05 s) records receipt time minus
+(``streamql.live.follow.follow``, default poll 0.05 s) records receipt time minus
 write time. Reports median and p99. Targets: p99 < 100 ms at 10k lines/s.
 
 Throughput: a writer appends as fast as it can for ``--seconds`` while the
@@ -44,8 +44,8 @@ import time
 from typing import Any
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from streamql.follow import DEFAULT_POLL, FollowStats, follow
-from streamql.watch import inotify_available
+from streamql.live.follow import DEFAULT_POLL, FollowStats, follow
+from streamql.live.watch import inotify_available
 
 PAD = "x" * 60  # about the length of an Apache log line, with the stamp
 
@@ -261,7 +261,7 @@ def copytruncate(folder: str, rate: int, seconds: float, every: float, inotify: 
 CONSUMERS = """
 import os, sys
 sys.path.insert(0, sys.argv[4])
-from streamql.logfile import logfile
+from streamql.live.logfile import logfile
 log, checkpoint, out = sys.argv[1:4]
 for n, _ in enumerate(sys.stdin):
     pid = os.fork()

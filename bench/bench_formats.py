@@ -33,7 +33,7 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 from makebig import make_big  # noqa: E402
 
 from streamql import Stream  # noqa: E402
-from streamql.scan import checker  # noqa: E402
+from streamql.formats.access.scan import checker  # noqa: E402
 
 AGENT = ' "http://www.dabeaz.com/" "Mozilla/5.0 (Macintosh; U; Intel Mac OS X; en)"'
 FORMATS: dict[str, tuple[str, Callable[[str], str]]] = {

@@ -1,6 +1,6 @@
 """JSON lines and logfmt: streamql against a hand-written loop, polars and DuckDB, in one run.
 
-The script generates an application log (streamql.sample_json: ten fields, a
+The script generates an application log (streamql.samples.applogs: ten fields, a
 nested http.status, ISO timestamps) as JSON lines and the same records as
 logfmt, then runs two queries on each variant, every one in a fresh child
 process, and checks the answers equal:
@@ -197,7 +197,7 @@ def backends(path: str, n: int = 100_000) -> None:
         decoders["msgspec (whole object)"] = msgspec.json.Decoder().decode
         fields = msgspec.defstruct("Fields", [("level", object, None), ("bytes", object, None)])
         decoders["msgspec (2 fields)"] = msgspec.json.Decoder(fields).decode
-    from streamql.json_decode import Decoder
+    from streamql.formats.json_decode import Decoder
 
     decoders["streamql Decoder, json"] = Decoder(("level", "bytes"), "json").record
     if installed("msgspec"):
@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
         variant, query, path = args.child
         child_main(variant, query, path, args.workers)
         return
-    from streamql.sample_json import write_sample_log
+    from streamql.samples.applogs import write_sample_log
 
     print(f"load average at start: {os.getloadavg()}, {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:

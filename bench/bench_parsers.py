@@ -1,6 +1,6 @@
 """Time streamql's syslog and pattern parsers against hand-written regex loops, same run, same data.
 
-Three queries, each over a log this script generates (``streamql.sample_syslog``
+Three queries, each over a log this script generates (``streamql.samples.syslogs``
 for syslog, an application log for the pattern):
 
 - ``3164``: BSD syslog lines, ``count_by("severity_name")`` over fully parsed
@@ -253,7 +253,7 @@ def main() -> None:
     parser.add_argument("--queries", default="3164,5424,pattern")
     options = parser.parse_args()
     sys.path.insert(0, str(REPO))
-    from streamql.sample_syslog import write_sample_syslog
+    from streamql.samples.syslogs import write_sample_syslog
 
     with tempfile.TemporaryDirectory() as tmp:
         logs = {

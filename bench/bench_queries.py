@@ -504,7 +504,7 @@ def child_main(variant: str, path: str) -> None:
 
         streamql.Stream.lines("-").parse_apache().explain()
         if kind == "processes":
-            from streamql.engines import engine_named
+            from streamql.engine.registry import engine_named
 
             engine_named("processes")
     func = nothing if kind in ("nothing", "sq_nothing") else variant_func(kind, BY_KEY[key])

@@ -23,8 +23,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's streamql
 
 from streamql import Stream
-from streamql.coroutines import ConsumerThread
-from streamql.transport import available_codecs
+from streamql.routing.coroutines import ConsumerThread
+from streamql.routing.transport import available_codecs
 
 
 # The tutorial's genqueue, as printed (StopIteration as the end marker).

@@ -14,7 +14,7 @@ Run::
 
 Without the real log (``/work/shared/data/dabeaz/access-log``, or ``--source``),
 or with ``--generated``, it repeats a generated log of the same shape instead:
-the plain common-format lines of ``streamql.sample``'s part 2 log if that
+the plain common-format lines of ``streamql.samples.tree``'s part 2 log if that
 module is there, else those of a small deterministic generator here.
 
 Import it too::
@@ -87,7 +87,7 @@ def sample_lines(n_bytes: int = BLOCK_BYTES, seed: int = 2008) -> Iterator[str]:
 
 
 # A plain common-format line, as the tutorial's regex and streamql's parser both
-# read it the same way. streamql.sample also writes the odd lines real servers
+# read it the same way. streamql.samples.tree also writes the odd lines real servers
 # write ("-" requests, escapes, junk), on which the two legitimately differ and
 # the tutorial's bytes sum crashes: the benchmark keeps to the lines they share.
 _CLEAN = re.compile(
@@ -98,13 +98,13 @@ _CLEAN = re.compile(
 def generated_block(n_bytes: int = BLOCK_BYTES) -> bytes:
     """Return about ``n_bytes`` of clean generated log, as one block to repeat.
 
-    From ``streamql.sample.write_sample_tree`` (its plain part 2 log) when that
+    From ``streamql.samples.tree.write_sample_tree`` (its plain part 2 log) when that
     module is there, else from :func:`sample_lines`.
     """
     try:
         if str(REPO) not in sys.path:
             sys.path.insert(0, str(REPO))
-        from streamql import sample
+        from streamql.samples import tree as sample
 
         with tempfile.TemporaryDirectory(prefix="makebig-") as tmp:
             # About 90 bytes a line; a fifth more for the lines _CLEAN drops.
@@ -114,7 +114,9 @@ def generated_block(n_bytes: int = BLOCK_BYTES) -> bytes:
         if block:
             return block
     except Exception as exc:  # another module's API: any failure means use our own
-        print(f"makebig: streamql.sample unusable ({exc!r}); generating here", file=sys.stderr)
+        print(
+            f"makebig: streamql.samples.tree unusable ({exc!r}); generating here", file=sys.stderr
+        )
     return "".join(sample_lines(n_bytes)).encode()
 
 

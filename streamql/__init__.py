@@ -15,65 +15,69 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import _moved
+
+_moved.install()  # streamql 0.1's flat module paths still import
+
 # Each public name and the module that holds it. They are imported on first
 # use (PEP 562), so ``import streamql`` costs next to nothing and a one-line
 # query loads only what it runs. Modules whose names a function shares keep
-# the module's name: import those functions from them (from streamql.files
-# import files, lines; from streamql.follow import follow; from
-# streamql.logfile import logfile).
+# the module's name: import those functions from them (from streamql.ops.files
+# import files, lines; from streamql.live.follow import follow; from
+# streamql.live.logfile import logfile).
 _WHERE = {
-    "ApacheRecord": "apache",
+    "ApacheRecord": "formats.access.apache",
     "ApproxDistinct": "aggregates",
     "ApproxQuantiles": "aggregates",
-    "ConsumerThread": "coroutines",
-    "CorruptFileError": "errors",
+    "ConsumerThread": "routing.coroutines",
+    "CorruptFileError": "core.errors",
     "Count": "aggregates",
     "CountBy": "aggregates",
     "Distinct": "aggregates",
-    "Explanation": "stream",
-    "F": "expr",
-    "FieldError": "errors",
+    "Explanation": "api.stream",
+    "F": "core.expr",
+    "FieldError": "core.errors",
     "First": "aggregates",
-    "FrameError": "transport",
+    "FrameError": "routing.transport",
     "HeavyHitters": "aggregates",
     "Last": "aggregates",
-    "LastSeen": "flow",
-    "LiveRun": "live",
-    "LiveView": "liveview",
+    "LastSeen": "ops.flow",
+    "LiveRun": "live.runs",
+    "LiveView": "display.liveview",
     "Max": "aggregates",
     "Mean": "aggregates",
     "Min": "aggregates",
-    "NetConsumer": "net",
-    "Origin": "records",
-    "ParseError": "errors",
+    "NetConsumer": "routing.net",
+    "Origin": "ops.records",
+    "ParseError": "core.errors",
     "Quantiles": "aggregates",
-    "Reject": "context",
-    "RejectedLinesWarning": "errors",
-    "RunContext": "context",
-    "Stream": "stream",
-    "StreamError": "errors",
+    "Reject": "core.context",
+    "RejectedLinesWarning": "core.errors",
+    "RunContext": "core.context",
+    "Stream": "api.stream",
+    "StreamError": "core.errors",
     "Sum": "aggregates",
-    "Table": "display",
+    "Table": "display.show",
     "Top": "aggregates",
-    "Window": "windows",
-    "broadcast": "coroutines",
-    "cat": "files",
-    "consumer": "coroutines",
-    "field": "text",
-    "generate": "flow",
-    "grep": "text",
-    "live_runs": "live",
-    "open_file": "files",
-    "open_files": "files",
-    "operation": "stream",
-    "parse_apache": "apache",
-    "receive_from": "net",
-    "send_to": "net",
-    "show_progress": "progress",
-    "shutdown_on_signals": "shutdown",
-    "stop_all": "live",
-    "storelast": "flow",
-    "trace": "flow",
+    "Window": "live.windows",
+    "broadcast": "routing.coroutines",
+    "cat": "ops.files",
+    "consumer": "routing.coroutines",
+    "field": "ops.text",
+    "generate": "ops.flow",
+    "grep": "ops.text",
+    "live_runs": "live.runs",
+    "open_file": "ops.files",
+    "open_files": "ops.files",
+    "operation": "api.stream",
+    "parse_apache": "formats.access.apache",
+    "receive_from": "routing.net",
+    "send_to": "routing.net",
+    "show_progress": "engine.progress",
+    "shutdown_on_signals": "live.shutdown",
+    "stop_all": "live.runs",
+    "storelast": "ops.flow",
+    "trace": "ops.flow",
 }
 
 if TYPE_CHECKING:
@@ -93,24 +97,30 @@ if TYPE_CHECKING:
         Sum,
         Top,
     )
-    from .apache import ApacheRecord, parse_apache
-    from .context import Reject, RunContext
-    from .coroutines import ConsumerThread, broadcast, consumer
-    from .display import Table
-    from .errors import CorruptFileError, FieldError, ParseError, RejectedLinesWarning, StreamError
-    from .expr import F
-    from .files import cat, open_file, open_files
-    from .flow import LastSeen, generate, storelast, trace
-    from .live import LiveRun, live_runs, stop_all
-    from .liveview import LiveView
-    from .net import NetConsumer, receive_from, send_to
-    from .progress import show_progress
-    from .records import Origin
-    from .shutdown import shutdown_on_signals
-    from .stream import Explanation, Stream, operation
-    from .text import field, grep
-    from .transport import FrameError
-    from .windows import Window
+    from .api.stream import Explanation, Stream, operation
+    from .core.context import Reject, RunContext
+    from .core.errors import (
+        CorruptFileError,
+        FieldError,
+        ParseError,
+        RejectedLinesWarning,
+        StreamError,
+    )
+    from .core.expr import F
+    from .display.liveview import LiveView
+    from .display.show import Table
+    from .engine.progress import show_progress
+    from .formats.access.apache import ApacheRecord, parse_apache
+    from .live.runs import LiveRun, live_runs, stop_all
+    from .live.shutdown import shutdown_on_signals
+    from .live.windows import Window
+    from .ops.files import cat, open_file, open_files
+    from .ops.flow import LastSeen, generate, storelast, trace
+    from .ops.records import Origin
+    from .ops.text import field, grep
+    from .routing.coroutines import ConsumerThread, broadcast, consumer
+    from .routing.net import NetConsumer, receive_from, send_to
+    from .routing.transport import FrameError
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""Tests for streamql.apache: edge cases, a reference-model property, real logs."""
+"""Tests for streamql.formats.access.apache: edge cases, a reference-model property, real logs."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tutorial_reference import SHARED_DATA, apache_log
 
-from streamql.apache import parse_apache, parse_apache_line
-from streamql.context import ItemCursor, RunContext
-from streamql.errors import ParseError, RejectedLinesWarning
+from streamql.core.context import ItemCursor, RunContext
+from streamql.core.errors import ParseError, RejectedLinesWarning
+from streamql.formats.access.apache import parse_apache, parse_apache_line
 
 REASONS = {
     "blank line",

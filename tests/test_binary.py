@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streamql import Stream, StreamError
-from streamql.binary import records
+from streamql.ops.binary import records
 
 FMT = "<8sif"
 rows = st.lists(

@@ -22,31 +22,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tutorial_reference import SHARED_DATA
 
-from streamql import (
-    F,
-    FieldError,
-    ParseError,
-    RejectedLinesWarning,
-    Stream,
-    StreamError,
-    batches,
-    block_parse,
-    optimize,
-    scan,
-)
+from streamql import F, FieldError, ParseError, RejectedLinesWarning, Stream, StreamError
 from streamql.aggregates import Count, CountBy, Distinct, Max, Mean, Min, Sum
-from streamql.apache import BLOCK_FIELDS, parse_apache_line, request_parts
-from streamql.expr import Expr
-from streamql.files import open_file
-from streamql.sample import write_sample_tree
-from streamql.scan import block_pattern
+from streamql.core.expr import Expr
+from streamql.formats.access import block_parse, scan
+from streamql.formats.access.apache import BLOCK_FIELDS, parse_apache_line, request_parts
+from streamql.formats.access.scan import block_pattern
+from streamql.ops import batches
+from streamql.ops.files import open_file
+from streamql.planner import optimize
+from streamql.samples.tree import write_sample_tree
 
 NONE = optimize.NONE
 
 
 @pytest.fixture(autouse=True, params=["C scanner", "regex"])
 def scanner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run every test here with each way of checking blocks (see streamql.scan)."""
+    """Run every test here with each way of checking blocks (see streamql.formats.access.scan)."""
     if request.param == "regex":
         monkeypatch.setattr(scan, "_c_scan", None)
     elif not scan.ACCELERATED:
@@ -443,7 +435,7 @@ def test_processes_engine_gives_the_pushed_down_answer(
     condition: Any,
 ) -> None:
     """Parts cut mid-file, blocks cut small: the processes engine agrees with the plain plan."""
-    from streamql import parallel
+    from streamql.engine import processes as parallel
 
     monkeypatch.setattr(parallel, "MIN_PART_BYTES", 200)
     monkeypatch.setattr(batches, "BLOCK_CHARS", 150)

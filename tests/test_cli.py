@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
-from streamql import Stream, demo
-from streamql.cli import main, print_result
-from streamql.sample import PLAIN_LOG, SampleTree, write_sample_tree
+from streamql import Stream
+from streamql.cli import demo
+from streamql.cli.main import main, print_result
+from streamql.samples.tree import PLAIN_LOG, SampleTree, write_sample_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 LINES = [

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from streamql import Stream
-from streamql.command import CommandError, CommandStderrWarning, command
+from streamql.ops.command import CommandError, CommandStderrWarning, command
 
 pytestmark = [
     pytest.mark.usefixtures("no_leaked_threads", "no_leftovers"),

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streamql import Stream
-from streamql.coroutines import (
+from streamql.routing.coroutines import (
     ConsumerThread,
     answers,
     append_to,

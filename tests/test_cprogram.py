@@ -26,9 +26,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from tutorial_reference import SHARED_DATA
 
-from streamql import cprogram, scan
-from streamql.apache_schema import BLOCK_FIELDS
-from streamql.cprogram import APACHE_PROGRAMS, Program
+from streamql.formats.access import cprogram, scan
+from streamql.formats.access.apache_schema import BLOCK_FIELDS
+from streamql.formats.access.cprogram import APACHE_PROGRAMS, Program
 
 needs_c = pytest.mark.skipif(
     not cprogram.available(), reason="the C scanner is not in use (not built, or STREAMQL_PURE set)"
@@ -471,7 +471,7 @@ def test_bad_captures_and_needles_are_clear_errors() -> None:
 
 @needs_c
 def test_the_c_entry_points_check_their_arguments() -> None:
-    from streamql import _scanner
+    from streamql.formats.access import _scanner
 
     with pytest.raises(TypeError, match="must come from compile_program"):
         _scanner.program_scan("x", object(), ())
@@ -531,7 +531,7 @@ def test_the_cache_tells_true_from_one() -> None:
 
 
 def test_streamql_pure_turns_programs_off() -> None:
-    code = "from streamql import cprogram; print(cprogram.available())"
+    code = "from streamql.formats.access import cprogram; print(cprogram.available())"
     env = {**os.environ, "STREAMQL_PURE": "1"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
@@ -542,4 +542,6 @@ def test_programs_run_in_c_where_a_compiler_is() -> None:
     headers = Path(sysconfig.get_paths()["include"], "Python.h").exists()
     if os.environ.get("STREAMQL_PURE") or not (shutil.which("cc") and headers):
         pytest.skip("no C compiler or Python headers: the regex path is the one in use")
-    assert cprogram.available(), "streamql._scanner did not build; pip install -e . shows why"
+    assert cprogram.available(), (
+        "streamql.formats.access._scanner did not build; pip install -e . shows why"
+    )

@@ -23,7 +23,7 @@ distributed = pytest.importorskip("distributed")
 import dask  # noqa: E402  (comes with distributed)
 from test_parallel import progress_tree, spy  # noqa: E402
 
-from streamql import F, RejectedLinesWarning, Stream, StreamError, dask_engine, parallel  # noqa: E402
+from streamql import F, RejectedLinesWarning, Stream, StreamError  # noqa: E402
 from streamql.aggregates import (  # noqa: E402
     Aggregate,
     Count,
@@ -37,11 +37,13 @@ from streamql.aggregates import (  # noqa: E402
     Sum,
     Top,
 )
-from streamql.base import Settings  # noqa: E402
-from streamql.engine import RunReport  # noqa: E402
-from streamql.engines import engine_named  # noqa: E402
-from streamql.errors import CorruptFileError, ParseError  # noqa: E402
-from streamql.sample import SampleTree, write_sample_tree  # noqa: E402
+from streamql.api.base import Settings  # noqa: E402
+from streamql.core.errors import CorruptFileError, ParseError  # noqa: E402
+from streamql.engine import dask_engine  # noqa: E402
+from streamql.engine import processes as parallel  # noqa: E402
+from streamql.engine.local import RunReport  # noqa: E402
+from streamql.engine.registry import engine_named  # noqa: E402
+from streamql.samples.tree import SampleTree, write_sample_tree  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ psutil = pytest.importorskip("psutil")  # comes with distributed
 
 import streamql  # noqa: E402
 from streamql import F, RejectedLinesWarning, Stream  # noqa: E402
-from streamql.sample import SampleTree, write_sample_tree  # noqa: E402
+from streamql.samples.tree import SampleTree, write_sample_tree  # noqa: E402
 
 # The checkout under test, for the workers to import (not another installed copy).
 CHECKOUT = str(Path(streamql.__file__).resolve().parents[1])

@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from streamql import Stream, StreamError, display
-from streamql.display import Table, peek, preview_html
+from streamql import Stream, StreamError
+from streamql.display import show as display
+from streamql.display.show import Table, peek, preview_html
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -316,7 +317,7 @@ def test_progress_by_default_where_asked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pytest.importorskip("tqdm")
-    from streamql import progress
+    from streamql.engine import progress
 
     (tmp_path / "a.log").write_text("x 1\n" * 500)
     query = Stream.lines(tmp_path / "a.log").field(1)

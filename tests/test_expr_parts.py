@@ -15,11 +15,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from streamql import F, FieldError, RejectedLinesWarning, Stream, parallel
+from streamql import F, FieldError, RejectedLinesWarning, Stream
 from streamql.aggregates import Count, CountBy, Grouped, Max, Sum, reads_of
-from streamql.expr import Expr
-from streamql.sample import SampleTree, write_sample_tree
-from streamql.tables import Table
+from streamql.core.expr import Expr
+from streamql.display.tables import Table
+from streamql.engine import processes as parallel
+from streamql.samples.tree import SampleTree, write_sample_tree
 
 pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 

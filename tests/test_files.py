@@ -19,11 +19,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamql import CorruptFileError, RejectedLinesWarning, Stream, compress
-from streamql import batches as batches_module
-from streamql import blocks as blocks_module
-from streamql.context import RunContext
-from streamql.files import cat, files, lines, open_file, open_files
+from streamql import CorruptFileError, RejectedLinesWarning, Stream
+from streamql.core.context import RunContext
+from streamql.ops import batches as batches_module
+from streamql.ops import blocks as blocks_module
+from streamql.ops import compress
+from streamql.ops.files import cat, files, lines, open_file, open_files
 
 
 def open_fds() -> set[str]:

@@ -12,7 +12,7 @@ import pytest
 
 import streamql
 from streamql import Stream
-from streamql.windows import Window
+from streamql.live.windows import Window
 
 LINE = '1.2.3.4 - - [24/Feb/2008:00:08:59 -0600] "GET /a HTTP/1.1" 404 7\n'
 

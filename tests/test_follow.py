@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from streamql import RejectedLinesWarning, Stream
-from streamql.follow import FollowStats, follow
-from streamql.watch import inotify_available
+from streamql.live.follow import FollowStats, follow
+from streamql.live.watch import inotify_available
 
 needs_inotify = pytest.mark.skipif(not inotify_available(), reason="no inotify here")
 
@@ -541,11 +541,11 @@ def test_lag_is_visible_in_the_stats(tmp_path: Path, watchdog: Watchdog) -> None
 
 
 def test_inotify_is_optional(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import streamql.watch
+    import streamql.live.watch
 
     log = tmp_path / "log"
     log.write_text("a\n")
-    monkeypatch.setattr(streamql.watch, "_inotify", None)  # as without inotify_simple
+    monkeypatch.setattr(streamql.live.watch, "_inotify", None)  # as without inotify_simple
     stats = FollowStats()
     got = Stream.follow(log, from_start=True, poll=POLL, stats=stats).until(timeout=0.2).list()
     assert got == ["a\n"] and stats.inotify is False  # polls instead

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from streamql import Stream, StreamError, parallel
-from streamql.forkpool import WorkerDied, map_forked
+from streamql import Stream, StreamError
+from streamql.engine import processes as parallel
+from streamql.engine.forkpool import WorkerDied, map_forked
 
 pytestmark = pytest.mark.usefixtures("no_leaked_threads", "no_new_children")
 
@@ -85,7 +86,7 @@ SCRIPT_HEAD = """
 import faulthandler, os, signal, sys, time
 from pathlib import Path
 faulthandler.register(signal.SIGUSR1, all_threads=True)  # the test asks where a slow one is
-from streamql import Stream, StreamError, parallel
+from streamql import Stream, StreamError; from streamql.engine import processes as parallel
 parallel.MIN_PART_BYTES = 100
 path, marks = sys.argv[1], Path(sys.argv[2])
 

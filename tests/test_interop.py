@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from streamql import Stream, Window
-from streamql.interop import plot
+from streamql.display.interop import plot
 
 ROWS = [
     {"host": "a", "status": 200, "bytes": 10},
@@ -58,7 +58,7 @@ def test_to_arrow_and_to_polars_beside_to_pandas() -> None:
 
 def test_from_pandas_reads_in_chunks() -> None:
     pd = pytest.importorskip("pandas")
-    from streamql import interop
+    from streamql.display import interop
 
     df = pd.DataFrame({"n": range(10)})
     assert list(interop.dataframe_rows(df, index=False, chunk=3)) == [{"n": i} for i in range(10)]

@@ -15,20 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamql import (
-    F,
-    FieldError,
-    ParseError,
-    RejectedLinesWarning,
-    Stream,
-    engine,
-    optimize,
-    parallel,
-)
-from streamql.context import RunContext
-from streamql.json_decode import MAX_DEPTH, backend_named, depth
-from streamql.json_lines import parse_json, parse_json_prescanned
-from streamql.sample_json import json_line, sample_records, write_sample_log
+from streamql import F, FieldError, ParseError, RejectedLinesWarning, Stream
+from streamql.core.context import RunContext
+from streamql.engine import local as engine
+from streamql.engine import processes as parallel
+from streamql.formats.json_decode import MAX_DEPTH, backend_named, depth
+from streamql.formats.json_lines import parse_json, parse_json_prescanned
+from streamql.planner import optimize
+from streamql.samples.applogs import json_line, sample_records, write_sample_log
 
 try:
     import msgspec  # noqa: F401  (the fast backend: the tests compare it with the reference)

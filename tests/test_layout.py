@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import streamql
+from streamql import _moved
 
 PACKAGE = Path(streamql.__file__).resolve().parent
 MODULES = sorted(PACKAGE.rglob("*.py"))
@@ -21,6 +22,7 @@ def module_name(path: Path) -> str:
 
 
 NAMES = {module_name(p) for p in MODULES}
+MOVED_NAMES = set(_moved.MOVED)
 
 
 def imports_of(path: Path) -> set[str]:
@@ -74,6 +76,53 @@ def test_no_import_cycles() -> None:
     assert cycles() == []
 
 
+# The areas of the package, lowest first: an area imports only areas below it
+# (lazy() stand-ins are not imports: the API loads display and routing on first use).
+AREAS = (
+    "core",
+    "aggregates",
+    "live",
+    "ops",
+    "formats.access",
+    "formats",
+    "planner",
+    "engine",
+    "routing",
+    "api",
+    "display",
+    "samples",
+    "cli",
+)
+
+
+def area_of(module: str) -> str:
+    """``streamql.formats.access.scan`` -> ``formats.access``; top-level files -> ``core``."""
+    rest = module.split(".")[1:]
+    if rest[:2] == ["formats", "access"]:
+        return "formats.access"
+    return rest[0] if rest and rest[0] in AREAS else "core"
+
+
+def test_areas_import_downward_only() -> None:
+    upward = sorted(
+        f"{name} -> {dep}"
+        for path in MODULES
+        if (name := module_name(path)) not in {"streamql", "streamql.__main__"}
+        for dep in imports_of(path)
+        if AREAS.index(area_of(dep)) > AREAS.index(area_of(name))
+    )
+    assert upward == []
+
+
+def test_every_module_lives_in_an_area() -> None:
+    """Only the package's face and its private helper stand at the top."""
+    top = {p.name for p in PACKAGE.glob("*.py")}
+    assert top == {"__init__.py", "__main__.py", "_moved.py"}
+    assert {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"} == {
+        a.split(".")[0] for a in AREAS
+    }
+
+
 def test_modules_stay_small() -> None:
     sizes = {module_name(p): len(p.read_text(encoding="utf-8").splitlines()) for p in MODULES}
     assert {name: n for name, n in sizes.items() if n > 450} == {}
@@ -97,12 +146,12 @@ def test_import_streamql_loads_no_heavy_module() -> None:
         "toolz",
         "cytoolz",
         "csv",
-        "streamql.display",
-        "streamql.follow",
-        "streamql.writers",
-        "streamql.coroutines",
-        "streamql.parallel",
-        "streamql.dask_engine",
+        "streamql.display.show",
+        "streamql.live.follow",
+        "streamql.ops.writers",
+        "streamql.routing.coroutines",
+        "streamql.engine.processes",
+        "streamql.engine.dask_engine",
     }
     assert loaded, result.stderr
     assert loaded & heavy == set()
@@ -119,3 +168,38 @@ def test_each_module_imports_on_its_own() -> None:
     for name in sorted(NAMES - {"streamql.__main__"}):
         result = subprocess.run([sys.executable, "-c", code, name], capture_output=True, text=True)
         assert result.returncode == 0, f"{name}: {result.stderr[-2000:]}"
+
+
+def test_the_old_flat_paths_still_import() -> None:
+    """streamql 0.1's module paths give the module at its new path, with a warning naming it."""
+    code = (
+        "import importlib, sys, warnings\n"
+        "warnings.simplefilter('error')\n"
+        "from streamql._moved import MOVED\n"
+        "for old, new in MOVED.items():\n"
+        "    try:\n"
+        "        importlib.import_module('streamql.' + old)\n"
+        "    except DeprecationWarning as w:\n"
+        "        assert str(w) == f'streamql.{old} moved to {new}', w\n"
+        "    else:\n"
+        "        raise AssertionError(old + ' did not warn')\n"
+        "warnings.simplefilter('ignore')\n"
+        "for old, new in MOVED.items():\n"
+        "    assert importlib.import_module('streamql.' + old) is importlib.import_module(new)\n"
+        "from streamql.display import Table\n"
+        "from streamql.live import live_runs\n"
+        "import streamql\n"
+        "assert Table is streamql.Table and live_runs is streamql.live_runs\n"
+        "print(len(MOVED))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == len(MOVED_NAMES) > 80
+
+
+def test_an_old_path_warns_at_the_line_that_imports_it() -> None:
+    code = "import warnings; warnings.simplefilter('always')\nimport streamql.files\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stderr.startswith("<string>:2: DeprecationWarning: streamql.files moved"), (
+        result.stderr
+    )

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from streamql import Stream
-from streamql.logfile import logfile, read_checkpoint, rotated_siblings
+from streamql.live.logfile import logfile, read_checkpoint, rotated_siblings
 
 pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
@@ -174,7 +174,7 @@ def test_late_writes_to_a_renamed_file_survive_a_restart(tmp_path: Path) -> None
 CONSUMERS = textwrap.dedent(
     """
     import os, sys
-    from streamql.logfile import logfile
+    from streamql.live.logfile import logfile
 
     log, checkpoint, out = sys.argv[1:4]
     for _ in sys.stdin:

@@ -13,9 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamql import FieldError, ParseError, RejectedLinesWarning, Stream, logfmt, parallel
-from streamql.logfmt import format_logfmt, parse_logfmt
-from streamql.sample_json import logfmt_line, sample_records, write_sample_log
+from streamql import FieldError, ParseError, RejectedLinesWarning, Stream
+from streamql.engine import processes as parallel
+from streamql.formats import logfmt
+from streamql.formats.logfmt import format_logfmt, parse_logfmt
+from streamql.samples.applogs import logfmt_line, sample_records, write_sample_log
 
 keys = st.from_regex(r'[^\s="]+', fullmatch=True)
 values = st.one_of(

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from streamql import F, Stream
-from streamql.apache import parse_apache, parse_apache_line
-from streamql.errors import RejectedLinesWarning
-from streamql.log_presets import EXAMPLES, PRESETS, compile_format
-from streamql.optimize import NONE
+from streamql.core.errors import RejectedLinesWarning
+from streamql.formats.access import log_presets
+from streamql.formats.access.apache import parse_apache, parse_apache_line
+from streamql.formats.access.log_presets import EXAMPLES, PRESETS, compile_format
+from streamql.planner.optimize import NONE
 
 CST = timezone(timedelta(hours=-6))
 STAMP = "[24/Feb/2008:00:08:59 -0600]"
@@ -194,6 +195,11 @@ def test_help_lists_the_presets() -> None:
     doc = Stream.parse_apache.__doc__ or ""
     for name in PRESETS:
         assert name in doc
+    assert "help(streamql.formats.access.log_presets)" in doc
+    tables = log_presets.__doc__ or ""  # each preset's string, fields and types
+    for name in PRESETS:
+        assert f"\n{name}: " in tables
+    assert tables.count("\n  e.g. ") == len(PRESETS)
 
 
 # --- behaviour checked against other parsers' documented cases (our own lines) ---------------
@@ -238,7 +244,7 @@ def test_reference_apache_escapes_stay_as_written() -> None:
 
 
 def test_alb_logs_parse_with_their_preset_and_agree_on_every_path(tmp_path: Path) -> None:
-    from streamql.aws_alb import EXAMPLE
+    from streamql.formats.access.aws_alb import EXAMPLE
 
     failed = EXAMPLE.replace("0.000 0.001 0.000 200 200", "-1 -1 -1 502 -")
     bad_time = EXAMPLE.replace("0.001", "0.0x1")

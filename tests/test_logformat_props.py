@@ -19,13 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from streamql import Stream
-from streamql.apache import parse_apache_line
-from streamql.context import RunContext
-from streamql.errors import RejectedLinesWarning
-from streamql.log_parse import parse_compiled
-from streamql.log_presets import compile_format
-from streamql.optimize import NONE
-from streamql.program_scan import FormatReader, program_columns
+from streamql.core.context import RunContext
+from streamql.core.errors import RejectedLinesWarning
+from streamql.formats.access.apache import parse_apache_line
+from streamql.formats.access.log_parse import parse_compiled
+from streamql.formats.access.log_presets import compile_format
+from streamql.formats.access.program_scan import FormatReader, program_columns
+from streamql.planner.optimize import NONE
 
 SETTINGS = settings(
     derandomize=True,
@@ -184,7 +184,7 @@ def test_the_block_path_never_accepts_a_rejected_line_and_gives_the_parsers_fiel
 def test_planned_queries_give_the_plain_answers_and_rejects(
     tmp_path: Path, case: tuple[str, list[str]], block: int
 ) -> None:
-    import streamql.batches as batches
+    import streamql.ops.batches as batches
 
     text, lines = case
     fmt = compile_format(text)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from streamql import F, Stream
-from streamql.errors import RejectedLinesWarning
-from streamql.w3c import parse_w3c
+from streamql.core.errors import RejectedLinesWarning
+from streamql.formats.access.w3c import parse_w3c
 
 IIS = [
     "#Software: Microsoft Internet Information Services 10.0",

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from streamql import Stream
-from streamql.coroutines import broadcast
-from streamql.net import NetConsumer, ReceiverStats, send_to
-from streamql.transport import FrameBuffer, codec_for, frame
+from streamql.routing.coroutines import broadcast
+from streamql.routing.net import NetConsumer, ReceiverStats, send_to
+from streamql.routing.transport import FrameBuffer, codec_for, frame
 
 KEY = b"0123456789abcdef-shared"
 TIMEOUT = 10

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from streamql import Stream
-from streamql.netsources import tcp_connections, tcp_lines, udp_messages
+from streamql.routing.netsources import tcp_connections, tcp_lines, udp_messages
 
 pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
@@ -112,7 +112,7 @@ def test_tcp_lines_drops_idle_clients() -> None:
         server.close()
 
 
-@pytest.mark.filterwarnings("ignore::streamql.errors.RejectedLinesWarning")
+@pytest.mark.filterwarnings("ignore::streamql.core.errors.RejectedLinesWarning")
 def test_trickling_clients_give_way_to_a_newcomer_and_are_told() -> None:
     server = Server(lambda **kw: Stream.tcp_lines(0, max_connections=4, **kw))
     tricklers = [connect(server.address) for _ in range(4)]

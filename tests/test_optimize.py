@@ -7,8 +7,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamql import F, Stream, engine, optimize
-from streamql.context import RunContext
+from streamql import F, Stream
+from streamql.core.context import RunContext
+from streamql.engine import local as engine
+from streamql.planner import optimize
 
 requests = st.sampled_from(["/", "/robots.txt", "/a.png", "/ply/ply-2.3.tar.gz", "/x y", "-"])
 good = st.builds(

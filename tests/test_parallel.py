@@ -15,12 +15,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streamql import F, ParseError, RejectedLinesWarning, Stream, StreamError, parallel, progress
+from streamql import F, ParseError, RejectedLinesWarning, Stream, StreamError
 from streamql.aggregates import Count, CountBy, Sum
-from streamql.base import Settings
-from streamql.engine import RunReport
-from streamql.engines import engine_named, register_engine, unregister_engine
-from streamql.progress import Progress
+from streamql.api.base import Settings
+from streamql.engine import processes as parallel
+from streamql.engine import progress
+from streamql.engine.local import RunReport
+from streamql.engine.progress import Progress
+from streamql.engine.registry import engine_named, register_engine, unregister_engine
 
 pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
@@ -137,7 +139,7 @@ def test_real_logs_give_the_same_answers(shared_data: Path) -> None:
 def test_a_stream_can_carry_its_engine_and_planner_options(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from streamql.optimize import Options
+    from streamql.planner.optimize import Options
 
     monkeypatch.setattr(parallel, "MIN_PART_BYTES", 100)
     path = tmp_path / "log"

@@ -11,10 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamql import Stream, parallel
-from streamql.errors import FieldError, ParseError, RejectedLinesWarning
-from streamql.pattern import compile_pattern, parse
-from streamql.sample_syslog import write_sample_syslog
+from streamql import Stream
+from streamql.core.errors import FieldError, ParseError, RejectedLinesWarning
+from streamql.engine import processes as parallel
+from streamql.formats.pattern import compile_pattern, parse
+from streamql.samples.syslogs import write_sample_syslog
 
 pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streamql import Stream
-from streamql.forkpool import WorkerDied
-from streamql.pool import parallel_map
+from streamql.engine.forkpool import WorkerDied
+from streamql.routing.pool import parallel_map
 
 
 def square(x: int) -> int:

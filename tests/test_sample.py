@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from streamql.sample import (
+from streamql.samples.tree import (
     BIG,
     DOWNLOAD,
     GREP_DIR,

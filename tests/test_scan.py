@@ -1,6 +1,6 @@
 """The C scanner and the regex check blocks alike: same refusals, same columns.
 
-The regex (``streamql.apache.block_pattern``) is the reference. Lines come from
+The regex (``streamql.formats.access.apache.block_pattern``) is the reference. Lines come from
 the block tests' strategies (good lines, near misses, garbage), then are
 mutated by a character put in or swapped at any place: quotes, backslashes,
 newlines, digits, brackets, Unicode spaces and wide characters.
@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tutorial_reference import SHARED_DATA
 
-from streamql import scan
-from streamql.apache import BLOCK_FIELDS, RequestParts
+from streamql.formats import logfmt
+from streamql.formats.access import scan
+from streamql.formats.access.apache import BLOCK_FIELDS, RequestParts
 
 needs_c = pytest.mark.skipif(not scan.ACCELERATED, reason="the C scanner is not built")
 
@@ -226,16 +228,25 @@ def test_real_logs_give_the_same_columns_both_ways(name: str, fmt: str) -> None:
     assert scan.block_columns(good_lines, fmt, captured) == regex_columns(good_lines, fmt, captured)
 
 
-def test_the_c_scanner_is_built_where_a_compiler_is() -> None:
-    """A failed build of the optional scanner must not pass unseen where it can be built."""
+@pytest.mark.parametrize(
+    ("extension", "built"),
+    [
+        ("streamql.formats.access._scanner", lambda: scan.ACCELERATED),
+        ("streamql.formats._logfmt", logfmt.cut_in_c),
+    ],
+)
+def test_the_c_extensions_are_built_where_a_compiler_is(
+    extension: str, built: Callable[[], bool]
+) -> None:
+    """A failed build of an optional extension must not pass unseen where it can be built."""
     headers = Path(sysconfig.get_paths()["include"], "Python.h").exists()
     if os.environ.get("STREAMQL_PURE") or not (shutil.which("cc") and headers):
         pytest.skip("no C compiler or Python headers: the regex path is the one in use")
-    assert scan.ACCELERATED, "streamql._scanner did not build; pip install -e . shows why"
+    assert built(), f"{extension} did not build; pip install -e . shows why"
 
 
 def test_streamql_pure_turns_the_c_scanner_off() -> None:
-    code = "from streamql import scan; print(scan.ACCELERATED)"
+    code = "from streamql.formats.access import scan; print(scan.ACCELERATED)"
     env = {**os.environ, "STREAMQL_PURE": "1"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr

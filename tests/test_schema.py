@@ -8,8 +8,8 @@ import pytest
 
 from streamql import F, FieldError, Stream
 from streamql.aggregates import Count, Sum, Top
-from streamql.apache_schema import APACHE, BLOCK_FIELDS, REQUEST_PARTS, schema_for
-from streamql.optimize import NONE
+from streamql.formats.access.apache_schema import APACHE, BLOCK_FIELDS, REQUEST_PARTS, schema_for
+from streamql.planner.optimize import NONE
 
 MISSING = Path("no-such-dir") / "access-log"  # never opened: the errors come first
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from streamql import Stream
-from streamql.shutdown import shutdown_on_signals
+from streamql.live.shutdown import shutdown_on_signals
 
 needs_usr1 = pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="no SIGUSR1 here")
 
@@ -71,7 +71,7 @@ CHILD = textwrap.dedent(
     """
     import sys, threading
     from streamql import Stream
-    from streamql.shutdown import shutdown_on_signals
+    from streamql.live.shutdown import shutdown_on_signals
 
     with shutdown_on_signals() as stop:
         lines = Stream.follow(sys.argv[1], from_start=True, poll=0.02, shutdown=stop)
@@ -134,7 +134,7 @@ def test_a_hostile_name_is_a_reject_and_the_other_files_go_on(
     tmp_path: Path, kind: str, at_start: bool
 ) -> None:
     from streamql import RunContext
-    from streamql.follow import follow
+    from streamql.live.follow import follow
 
     bad, good = tmp_path / "bad.log", tmp_path / "good.log"
     good.write_text("g1\n")
@@ -184,7 +184,7 @@ FIFO_CHILD = textwrap.dedent(
     """
     import sys
     from streamql import Stream
-    from streamql.shutdown import shutdown_on_signals
+    from streamql.live.shutdown import shutdown_on_signals
 
     with shutdown_on_signals() as stop:
         lines = Stream.follow(sys.argv[1], sys.argv[2], from_start=True, poll=0.02, shutdown=stop)
@@ -224,8 +224,8 @@ def test_sigterm_ends_a_follow_of_a_fifo(tmp_path: Path) -> None:
 LOGFILE_CHILD = textwrap.dedent(
     """
     import sys
-    from streamql.logfile import logfile
-    from streamql.shutdown import shutdown_on_signals
+    from streamql.live.logfile import logfile
+    from streamql.live.shutdown import shutdown_on_signals
 
     with shutdown_on_signals() as stop:
         for line in logfile(sys.argv[1], checkpoint=sys.argv[2], shutdown=stop, poll=0.02,
@@ -237,7 +237,7 @@ LOGFILE_CHILD = textwrap.dedent(
 
 
 def test_sigterm_writes_the_checkpoint_of_a_logfile(tmp_path: Path) -> None:
-    from streamql.logfile import logfile
+    from streamql.live.logfile import logfile
 
     log, cp = tmp_path / "access-log", tmp_path / "checkpoint"
     (tmp_path / "access-log.1").write_text("".join(f"one {i}\n" for i in range(5)))

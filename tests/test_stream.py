@@ -11,19 +11,9 @@ from typing import Any
 import pytest
 
 import streamql
-from streamql import (
-    F,
-    ParseError,
-    RejectedLinesWarning,
-    Stream,
-    StreamError,
-    apache,
-    files,
-    flow,
-    operation,
-    records,
-    text,
-)
+from streamql import F, ParseError, RejectedLinesWarning, Stream, StreamError, operation
+from streamql.formats.access import apache
+from streamql.ops import files, flow, records, text
 
 
 class Counting:

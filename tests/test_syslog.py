@@ -13,11 +13,12 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from streamql import Stream, parallel
-from streamql.errors import FieldError, ParseError, RejectedLinesWarning
-from streamql.sample_syslog import format_3164, format_5424, sample_syslog, write_sample_syslog
-from streamql.syslog import parse_syslog
-from streamql.syslog_schema import FACILITIES, SEVERITIES, SYSLOG_3164, SYSLOG_5424
+from streamql import Stream
+from streamql.core.errors import FieldError, ParseError, RejectedLinesWarning
+from streamql.engine import processes as parallel
+from streamql.formats.syslog import parse_syslog
+from streamql.formats.syslog_schema import FACILITIES, SEVERITIES, SYSLOG_3164, SYSLOG_5424
+from streamql.samples.syslogs import format_3164, format_5424, sample_syslog, write_sample_syslog
 
 pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
@@ -451,7 +452,7 @@ def test_sample_lines_are_reproducible() -> None:
 def test_years_decided_by_the_wall_clock_are_decided_again_a_day_later(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from streamql import syslog_time
+    from streamql.formats import syslog_time
 
     clock = [datetime(2025, 12, 31, 12, tzinfo=timezone.utc).timestamp()]
     monkeypatch.setattr(syslog_time.time, "time", lambda: clock[0])

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from streamql import Stream, Table
-from streamql.tables import MAX_ROWS, html_table, text_table
+from streamql.display.tables import MAX_ROWS, html_table, text_table
 
 
 class Cells(HTMLParser):
@@ -129,7 +129,7 @@ def test_the_404s_per_day_plot_has_readable_date_labels() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from streamql.interop import plot
+    from streamql.display.interop import plot
 
     per_day = [(date(2008, 2, d), d) for d in range(1, 29)]
     ax = plot(per_day, title="404s per day")

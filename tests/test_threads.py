@@ -16,8 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streamql import Stream
-from streamql.coroutines import ConsumerThread, consumer
-from streamql.threads import background, concat, from_queue, multiplex, to_queue, zip_sources
+from streamql.routing.coroutines import ConsumerThread, consumer
+from streamql.routing.threads import (
+    background,
+    concat,
+    from_queue,
+    multiplex,
+    to_queue,
+    zip_sources,
+)
 
 MILLION = 1_000_000
 
@@ -351,8 +358,8 @@ def test_a_live_source_behind_threads_stops_with_no_thread_or_fd_left(
 
 
 def test_plain_multiplex_under_until_ends_on_time(live_log: Path) -> None:
-    from streamql.follow import follow
-    from streamql.windows import until
+    from streamql.live.follow import follow
+    from streamql.live.windows import until
 
     quiet = [follow([str(live_log)], poll=0.01), follow([str(live_log)], poll=0.01)]
     assert list(until(None, multiplex(quiet), timeout=0.05)) == []

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streamql.transport import FrameBuffer, FrameError, codec_for, frame
+from streamql.routing.transport import FrameBuffer, FrameError, codec_for, frame
 
 KEY = b"0123456789abcdef-shared"
 

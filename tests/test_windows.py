@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streamql import RunContext, Stream
-from streamql.windows import Window, merge_by_time, scan, until, window
+from streamql.live.windows import Window, merge_by_time, scan, until, window
 
 pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 

@@ -14,8 +14,9 @@ from unittest import mock
 
 import pytest
 
-from streamql import Stream, writers
-from streamql.windows import Window
+from streamql import Stream
+from streamql.live.windows import Window
+from streamql.ops import writers
 
 RECORDS = [
     {"host": "a.com", "bytes": 5, "datetime": dt.datetime(2008, 2, 24, 0, 8, 59)},

@@ -17,6 +17,7 @@ memory, approximate, for endless streams: :class:`ApproxDistinct`,
 mid-stream: ``agg.finish(state)`` does not change the state. The protocol,
 and how to write your own, is in :mod:`streamql.aggregates.base`.
 
+>>> from streamql.aggregates import Count, CountBy, Sum, run
 >>> rows = [{"host": "a", "bytes": 10}, {"host": "b", "bytes": 5}, {"host": "a", "bytes": 1}]
 >>> run({"n": Count(), "total": Sum("bytes"), "hosts": CountBy("host")}, rows)
 {'n': 3, 'total': 16, 'hosts': {'a': 2, 'b': 1}}
@@ -24,23 +25,45 @@ and how to write your own, is in :mod:`streamql.aggregates.base`.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .base import EMPTY, KINDS, Aggregate, Many, Reads, check, reads_of, run
-from .exact import (
-    Collect,
-    Count,
-    CountBy,
-    Distinct,
-    First,
-    GroupBy,
-    Last,
-    Mean,
-    Quantiles,
-    Sum,
-)
-from .grouped import Grouped
-from .ranked import Max, Min, Top
-from .results import Counts, Groups
-from .sketches import ApproxDistinct, ApproxQuantiles, HeavyHitters
+
+if TYPE_CHECKING:
+    from .exact import Collect, Count, CountBy, Distinct, First, GroupBy, Last, Mean, Quantiles, Sum
+    from .grouped import Grouped
+    from .ranked import Max, Min, Top
+    from .results import Counts, Groups
+    from .sketches import ApproxDistinct, ApproxQuantiles, HeavyHitters
+
+# The aggregations' modules load on first use (PEP 562): a query that counts
+# lines pays for neither the ranked ones nor the sketches (and their hashlib).
+_WHERE = {
+    **dict.fromkeys(
+        ("Collect", "Count", "CountBy", "Distinct", "First", "GroupBy", "Last", "Mean"), "exact"
+    ),
+    "Quantiles": "exact",
+    "Sum": "exact",
+    "Grouped": "grouped",
+    **dict.fromkeys(("Max", "Min", "Top"), "ranked"),
+    **dict.fromkeys(("Counts", "Groups"), "results"),
+    **dict.fromkeys(("ApproxDistinct", "ApproxQuantiles", "HeavyHitters"), "sketches"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "Aggregate",

@@ -12,7 +12,7 @@ state usable.
 
 What an aggregation reads of each item is declared by :attr:`Aggregate.reads`,
 and the planner decides from it alone whether the aggregation can be folded
-from columns (see :mod:`streamql.optimize`):
+from columns (see :mod:`streamql.planner.optimize`):
 
 - ``Reads("count")``: nothing but that an item is there (``Count()``);
 - ``Reads("field", name)``: one field's value (``Sum("bytes")``);
@@ -49,8 +49,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from ..errors import FieldError
-from ..expr import Expr, Field, key_function
+from ..core.errors import FieldError
+from ..core.expr import Expr, Field, key_function
 
 __all__ = ["Aggregate", "Reads", "Many", "EMPTY", "KINDS", "Where", "check", "run", "reads_of"]
 __all__ += ["expr_reads", "field_label", "value_getter"]
@@ -91,7 +91,7 @@ KINDS = ("count", "field", "key")
 def value_getter(stage: str, field: Any) -> Callable[[Any], Any] | None:
     """A function of an item giving its ``field``: a name, an index, a function or an expression.
 
-    >>> from streamql.expr import F
+    >>> from streamql.core.expr import F
     >>> value_getter("sum", F.bytes // 1024)({"bytes": 4096}), value_getter("sum", None)
     (4, None)
     """
@@ -199,7 +199,7 @@ Reads(kind='key', field='bytes'), None)
         """Fold a block's columns (those of ``reads.fields``, in order): an expression's values.
 
         >>> from streamql.aggregates import Sum
-        >>> from streamql.expr import F
+        >>> from streamql.core.expr import F
         >>> agg = Sum(F.bytes // 1024)
         >>> agg.reads.fields, agg.fold_columns(0, [[2048, 1024, 10]])
         (('bytes',), 3)

@@ -18,7 +18,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..expr import Expr
+from ..core.expr import Expr
 from .base import EMPTY, Aggregate, Reads, Where, field_label, value_getter
 from .grouped import columns_keys, key_fields
 from .results import Counts

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from ..expr import Expr, Field
+from ..core.expr import Expr, Field
 from .base import Aggregate, Reads, Where, check, field_label, value_getter
 from .results import Groups
 
@@ -50,7 +50,7 @@ def key_fields(key: Any) -> tuple[str, ...] | None:
 def columns_keys(key: Any, names: tuple[str, ...]) -> Callable[..., list[Any]]:
     """A function of the columns of ``names`` giving every row's key (a tuple for several).
 
-    >>> from streamql.expr import F
+    >>> from streamql.core.expr import F
     >>> columns_keys(("h", F.b // 10), ("b", "h"))([5, 25], ["x", "y"])
     [('x', 0), ('y', 2)]
     """

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from ..expr import Expr, Field
+from ..core.expr import Expr, Field
 from .base import EMPTY, Aggregate, Reads, Where, _names, value_getter
 
 __all__ = ["Min", "Max", "Top"]

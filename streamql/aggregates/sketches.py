@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..expr import Expr
+from ..core.expr import Expr
 from .base import Aggregate
 from .exact import check_qs
 

@@ -1,0 +1,1 @@
+"""The ``streamql`` command: one-off queries, the demo, and how results print."""

@@ -1,0 +1,1 @@
+"""The planner: plan-to-plan rewrites read from declared properties and schemas."""

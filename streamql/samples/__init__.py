@@ -1,0 +1,1 @@
+"""Generated, reproducible sample logs: an Apache tree, JSON and logfmt application logs, syslog."""
